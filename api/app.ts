@@ -1,0 +1,34 @@
+/**
+ * The HTTP API. `buildApp` builds it from its dependencies without listening, so tests use
+ * `app.inject` or listen on an ephemeral port; `runtime/plantpulse.ts` listens.
+ */
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
+import type { ApiDeps } from './deps.js';
+import { installErrorHandler } from './errors.js';
+import { healthRoutes } from './routes/health.js';
+import { inventoryRoutes } from './routes/inventory.js';
+import { readingsRoutes } from './routes/readings.js';
+
+export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
+  // pino's Logger and Fastify's base logger differ only in typing; pino is what Fastify uses.
+  const app = Fastify({ loggerInstance: deps.log.child({ component: 'api' }) as FastifyBaseLogger, logController: new LogController({ disableRequestLogging: true }) }).withTypeProvider<ZodTypeProvider>();
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  installErrorHandler(app);
+
+  await app.register(swagger, {
+    openapi: {
+      info: { title: 'PlantPulse API', version: '1', description: 'Readings, dead letters and health of a PlantPulse instance.' },
+    },
+    transform: jsonSchemaTransform,
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+
+  await app.register(healthRoutes, deps);
+  await app.register(inventoryRoutes, deps);
+  await app.register(readingsRoutes, deps);
+  return app;
+}

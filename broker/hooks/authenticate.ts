@@ -1,0 +1,53 @@
+/**
+ * CONNECT authentication (MQTT 3.1.1 §3.1.2.8–9, CONNACK return codes §3.2.2.3):
+ * 4 = bad user name or password, 5 = not authorized.
+ */
+import type { AuthenticateError, Client } from 'aedes';
+import type { BrokerContext } from '../context.js';
+
+function refuse(returnCode: 4 | 5, message: string): AuthenticateError {
+  const err = new Error(message) as AuthenticateError;
+  (err as { returnCode: number }).returnCode = returnCode;
+  return err;
+}
+
+export function authenticateHook(ctx: BrokerContext) {
+  const allowAnonymous = ctx.index.model.mqtt.allowAnonymous;
+  return (client: Client, username: string | undefined, password: Buffer | undefined, done: (err: AuthenticateError | null, ok: boolean | null) => void): void => {
+    if (!username) {
+      if (allowAnonymous) {
+        ctx.identities.set(client, { device: null });
+        return done(null, true);
+      }
+      ctx.metrics.authFailures.inc({ reason: 'anonymous' });
+      ctx.log.warn({ clientId: client.id }, 'refused anonymous MQTT connection (mqtt.allowAnonymous is false)');
+      return done(refuse(5, 'anonymous access is disabled'), null);
+    }
+    const device = ctx.index.devices.get(username);
+    if (!device) {
+      ctx.metrics.authFailures.inc({ reason: 'unknown_device' });
+      ctx.log.warn({ clientId: client.id, device: username }, 'refused MQTT connection: device is not in the plant model');
+      return done(refuse(5, 'unknown device'), null);
+    }
+    ctx.credentials
+      .check(username, password?.toString('utf8') ?? '')
+      .then((result) => {
+        if (result === 'ok') {
+          ctx.identities.set(client, { device });
+          return done(null, true);
+        }
+        ctx.metrics.authFailures.inc({ reason: result === 'unknown' ? 'no_credentials' : 'wrong_secret' });
+        ctx.log.warn(
+          { clientId: client.id, device: username },
+          result === 'unknown'
+            ? `refused MQTT connection: device has no credentials yet (run: plantpulse devices add --device ${username})`
+            : 'refused MQTT connection: wrong secret',
+        );
+        done(refuse(4, 'bad user name or password'), null);
+      })
+      .catch((err: Error) => {
+        ctx.log.error({ err, device: username }, 'credential check failed');
+        done(refuse(5, 'credential check failed'), null);
+      });
+  };
+}

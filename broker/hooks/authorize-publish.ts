@@ -1,0 +1,53 @@
+/**
+ * PUBLISH: the heart of contract C1. Aedes calls this hook before it writes PUBACK (QoS 1,
+ * MQTT 3.1.1 §4.3.2) and before routing. We decode and validate the message, hand the rows (or
+ * the dead-letter record) to the group-commit writer, and complete the callback only after the
+ * commit: PUBACK therefore means "on disk". If the commit fails we pass the error, Aedes closes
+ * the connection without PUBACK, and the device resends (§4.4).
+ *
+ * A publish outside the device's prefix, and a message with nothing valid in it, is kept in the
+ * dead-letter table, acknowledged (MQTT 3.1.1 has no negative PUBACK; refusing by disconnecting
+ * would make the device resend the same message forever) and re-addressed to a sink topic so
+ * no subscriber receives it.
+ */
+import type { Client, PublishPacket } from 'aedes';
+import { topicUnder } from '../../config/plant-index.js';
+import type { DeadLetterRow, LogRow } from '../../store/log-writer.js';
+import { SINK_TOPIC, type BrokerContext } from '../context.js';
+
+export function authorizePublishHook(ctx: BrokerContext) {
+  const { metrics } = ctx;
+  return (client: Client | null, packet: PublishPacket, done: (err?: Error | null) => void): void => {
+    if (!client) return done(null); // published by PlantPulse itself (alerts, $SYS)
+    metrics.messagesIn.inc();
+    const identity = ctx.identities.get(client);
+    const payload = Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload);
+    const topic = packet.topic;
+
+    if (topic.startsWith('$') || !identity || (identity.device && !topicUnder(identity.device.prefix, topic))) {
+      metrics.aclDenied.inc({ action: 'publish' });
+      metrics.rejects.inc({ code: 'PP_ERR_ACL_DENIED' });
+      ctx.log.warn({ clientId: client.id, device: identity?.device?.id, topic }, 'publish outside the device topic prefix refused');
+      const dl = ctx.ingestor.aclDenied(topic, payload, client.id, identity?.device?.id ?? null, identity?.device?.prefix);
+      return commit(ctx, [], [dl], packet, true, done);
+    }
+
+    const outcome = ctx.ingestor.handle(topic, payload, client.id);
+    for (const code of outcome.rejectCodes) metrics.rejects.inc({ code });
+    commit(ctx, outcome.rows, outcome.deadLetter ? [outcome.deadLetter] : [], packet, outcome.rows.length === 0, done);
+  };
+}
+
+function commit(ctx: BrokerContext, rows: LogRow[], deadLetters: DeadLetterRow[], packet: PublishPacket, sink: boolean, done: (err?: Error | null) => void): void {
+  ctx.writer.submit(rows, deadLetters, (err) => {
+    if (err) {
+      ctx.log.error({ err: err.message, topic: packet.topic }, 'commit failed; not acknowledging (the device will resend)');
+      return done(err);
+    }
+    if (sink) {
+      packet.topic = SINK_TOPIC;
+      packet.retain = false;
+    }
+    done(null);
+  });
+}

@@ -1,0 +1,58 @@
+import type { Command } from 'commander';
+import { DeviceCredentials } from '../../broker/credentials.js';
+import { loadPlantModel } from '../../config/load.js';
+import { openDatabase } from '../../store/db.js';
+import { CliError } from '../cli-error.js';
+
+export function registerDevices(program: Command): void {
+  const devices = program.command('devices').description('manage device credentials');
+
+  devices
+    .command('add')
+    .description('create (or rotate) the secret of a device of the plant model; prints the secret once, as the last line')
+    .requiredOption('-c, --config <file>', 'plant model YAML')
+    .requiredOption('-d, --data-dir <dir>', 'data directory of the PlantPulse instance')
+    .requiredOption('--device <id>', 'device id (its MQTT user name), as listed under devices: in the plant model')
+    .action(async (opts: { config: string; dataDir: string; device: string }) => {
+      const model = loadPlantModel(opts.config);
+      const device = model.devices.find((d) => d.id === opts.device);
+      if (!device) {
+        const known = model.devices.map((d) => d.id).join(', ') || '(none)';
+        throw new CliError(`device "${opts.device}" is not in ${opts.config}; add it under devices: first (known: ${known})`);
+      }
+      const db = openDatabase(opts.dataDir, { durability: 'full' });
+      try {
+        const creds = new DeviceCredentials(db);
+        const rotated = creds.has(device.id);
+        const secret = await creds.issue(device.id);
+        process.stdout.write(
+          `${rotated ? 'Rotated' : 'Created'} credentials for device "${device.id}" (may publish under ${device.prefix}/).\n` +
+            `MQTT user name: ${device.id}\n` +
+            'The secret (MQTT password) is shown once and stored only as a hash; keep it now:\n' +
+            `${secret}\n`,
+        );
+      } finally {
+        db.close();
+      }
+    });
+
+  devices
+    .command('list')
+    .description('list devices of the plant model and whether they have credentials')
+    .requiredOption('-c, --config <file>', 'plant model YAML')
+    .requiredOption('-d, --data-dir <dir>', 'data directory of the PlantPulse instance')
+    .action((opts: { config: string; dataDir: string }) => {
+      const model = loadPlantModel(opts.config);
+      const db = openDatabase(opts.dataDir, { durability: 'full' });
+      try {
+        const creds = new Map(new DeviceCredentials(db).list().map((c) => [c.id, c]));
+        for (const d of model.devices) {
+          const c = creds.get(d.id);
+          const state = !c ? 'no credentials' : c.disabled ? 'disabled' : `credentials since ${new Date(c.created).toISOString()}`;
+          process.stdout.write(`${d.id}\t${d.prefix}/\t${state}\n`);
+        }
+      } finally {
+        db.close();
+      }
+    });
+}

@@ -1,0 +1,38 @@
+#!/usr/bin/env node
+/**
+ * `plantpulse` command line. Each command lives in cli/commands/ and registers itself here.
+ */
+import { Command, CommanderError } from 'commander';
+import { ConfigError } from '../config/load.js';
+import { CliError } from './cli-error.js';
+import { registerConfig } from './commands/config.js';
+import { registerDevices } from './commands/devices.js';
+import { registerStart } from './commands/start.js';
+
+const program = new Command()
+  .name('plantpulse')
+  .description('IIoT sensor ingestion and energy monitoring for regulated plants')
+  .version('0.1.0')
+  .showHelpAfterError('(run with --help for usage)')
+  .exitOverride();
+
+registerStart(program);
+registerDevices(program);
+registerConfig(program);
+
+try {
+  await program.parseAsync(process.argv);
+} catch (err) {
+  if (err instanceof CommanderError) process.exit(err.exitCode);
+  if (err instanceof ConfigError || err instanceof CliError) {
+    process.stderr.write(`plantpulse: ${err.message}\n`);
+    process.exit(2);
+  }
+  const e = err as NodeJS.ErrnoException;
+  if (e.code === 'EADDRINUSE') {
+    process.stderr.write(`plantpulse: a port is already in use (${e.message}); pick another with --mqtt-port / --http-port\n`);
+    process.exit(2);
+  }
+  process.stderr.write(`plantpulse: ${e.stack ?? String(e)}\n`);
+  process.exit(1);
+}

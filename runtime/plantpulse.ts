@@ -1,0 +1,143 @@
+/**
+ * One PlantPulse process on the embedded default: plant model → local log → ingest → broker →
+ * API, plus the log maintenance loop (rollups, retention). `startPlantPulse` opens them in that
+ * order and `stop` closes them in reverse, flushing the log before it closes.
+ */
+import type { AddressInfo } from 'node:net';
+import type { FastifyInstance } from 'fastify';
+import { buildApp } from '../api/app.js';
+import { DeviceCredentials } from '../broker/credentials.js';
+import type { BrokerContext } from '../broker/context.js';
+import { EmbeddedBroker } from '../broker/server.js';
+import { loadPlantModel } from '../config/load.js';
+import { buildPlantIndex, type PlantIndex } from '../config/plant-index.js';
+import { Ingestor } from '../ingest/ingestor.js';
+import { openStore, type Store } from '../store/store.js';
+import { createLogger, type Logger } from './logger.js';
+import { createMetrics, type Metrics } from './metrics.js';
+
+export interface StartOptions {
+  configFile: string;
+  dataDir: string;
+  /** Override mqtt.port / http.port of the plant model (0 = ephemeral). */
+  mqttPort?: number;
+  httpPort?: number;
+  log?: Logger;
+}
+
+export interface RunningPlantPulse {
+  index: PlantIndex;
+  store: Store;
+  metrics: Metrics;
+  broker: EmbeddedBroker;
+  app: FastifyInstance;
+  mqttPort: number;
+  httpPort: number;
+  stop(): Promise<void>;
+}
+
+export async function startPlantPulse(opts: StartOptions): Promise<RunningPlantPulse> {
+  const log = opts.log ?? createLogger();
+  const model = loadPlantModel(opts.configFile);
+  const index = buildPlantIndex(model, opts.configFile);
+  const metrics = createMetrics();
+  const startedAt = Date.now();
+
+  const store = openStore({
+    dataDir: opts.dataDir,
+    durability: model.ingest.durability,
+    commitMaxRows: model.ingest.commitMaxRows,
+    rawRetentionMs: model.storage.rawRetention,
+    rollupRetentionMs: model.storage.rollupRetention,
+    onCommit: (s) => {
+      metrics.commitSeconds.observe(s.durationMs / 1000);
+      metrics.commitRows.observe(s.rows + s.deadLetters);
+      metrics.readingsStored.inc(s.inserted);
+      metrics.duplicates.inc(s.duplicates);
+      metrics.deadLetters.inc(s.deadLetters);
+    },
+    onCommitError: (err, s) => {
+      metrics.commitErrors.inc();
+      log.error({ err: err.message, rows: s.rows, submissions: s.submissions }, 'group commit failed; those messages are not acknowledged');
+    },
+  });
+
+  let broker: EmbeddedBroker | undefined;
+  let app: FastifyInstance | undefined;
+  let timer: NodeJS.Timeout | undefined;
+  const stop = async () => {
+    if (timer) clearInterval(timer);
+    await broker?.stop();
+    await app?.close();
+    store.close();
+    log.info('PlantPulse stopped; the log is flushed and closed');
+  };
+
+  try {
+    const credentials = new DeviceCredentials(store.db);
+    const ingestor = new Ingestor(index, store.series, {
+      maxPayloadBytes: model.ingest.maxPayloadBytes,
+      maxFutureSkewMs: model.ingest.maxFutureSkew,
+      deadLetterPayloadCap: model.ingest.deadLetterPayloadCap,
+    });
+    warnAboutAccess(index, credentials, log);
+
+    const ctx: BrokerContext = { index, ingestor, writer: store.writer, credentials, metrics, log: log.child({ component: 'broker' }), identities: new WeakMap() };
+    broker = new EmbeddedBroker(ctx, {
+      host: model.mqtt.host,
+      port: opts.mqttPort ?? model.mqtt.port,
+      maxPacketBytes: model.mqtt.maxPacketBytes,
+      maxConnections: model.mqtt.maxConnections,
+      keepaliveLimitSeconds: model.mqtt.keepaliveLimitSeconds,
+      connectTimeoutMs: model.mqtt.connectTimeout,
+    });
+    const mqttPort = await broker.start();
+
+    app = await buildApp({
+      index,
+      store,
+      metrics,
+      log,
+      dataDir: opts.dataDir,
+      startedAt,
+      readiness: () => ({
+        log: store.writer.failing ? { ready: false, detail: `last commit failed: ${store.writer.failing.message}` } : { ready: true },
+        broker: { ready: true, detail: `${broker?.aedes.connectedClients ?? 0} clients` },
+      }),
+    });
+    await app.listen({ port: opts.httpPort ?? model.http.port, host: model.http.host });
+    const httpPort = (app.server.address() as AddressInfo).port;
+
+    timer = setInterval(() => maintain(store, log), model.storage.maintenanceInterval);
+    timer.unref();
+
+    log.info({ mqttPort, httpPort, dataDir: opts.dataDir, sensors: index.sensors.length, devices: index.devices.size, durability: model.ingest.durability }, 'PlantPulse ready');
+    return { index, store, metrics, broker, app, mqttPort, httpPort, stop };
+  } catch (err) {
+    await stop().catch(() => undefined);
+    throw err;
+  }
+}
+
+function maintain(store: Store, log: Logger): void {
+  try {
+    store.rollups.catchUp(20);
+    const deleted = store.retention.run(Date.now());
+    if (deleted.raw || deleted.rollups) log.info(deleted, 'retention removed expired rows');
+  } catch (err) {
+    log.error({ err }, 'log maintenance failed; will retry');
+  }
+}
+
+function warnAboutAccess(index: PlantIndex, credentials: DeviceCredentials, log: Logger): void {
+  if (index.model.mqtt.allowAnonymous) {
+    log.warn(
+      '!!! ANONYMOUS MQTT ACCESS IS ON (mqtt.allowAnonymous: true): any client on the network may publish readings. Use only for a demo; turn it off and give each device credentials with `plantpulse devices add`. !!!',
+    );
+  }
+  const missing = [...index.devices.keys()].filter((d) => !credentials.has(d));
+  if (missing.length > 0) {
+    log.warn({ devices: missing }, `${missing.length} device(s) of the plant model have no credentials and cannot connect; run \`plantpulse devices add --device ID\``);
+  }
+  log.warn('the HTTP API does not yet require tokens (roles are declared per route; enforcement comes with the security work): keep it on a trusted network');
+}

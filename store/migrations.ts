@@ -1,0 +1,103 @@
+/**
+ * Schema migrations for the local log. Each migration runs once, in order, inside a transaction;
+ * `PRAGMA user_version` records how far a database has come. Never edit a shipped migration:
+ * add a new one.
+ */
+import type Database from 'better-sqlite3';
+
+export interface Migration {
+  version: number;
+  name: string;
+  sql: string;
+}
+
+export const MIGRATIONS: Migration[] = [
+  {
+    version: 1,
+    name: 'log, series, dead letters, rollups, cursors, devices',
+    sql: `
+      -- Every time series PlantPulse knows: sensors from the plant model, batch event streams,
+      -- and (later) derived series. The log refers to a series by its small integer id.
+      CREATE TABLE series (
+        id     INTEGER PRIMARY KEY,
+        key    TEXT NOT NULL UNIQUE,   -- e.g. "basel/granulation/g-201/power" or "basel/granulation/batch.start"
+        kind   TEXT NOT NULL,
+        unit   TEXT NOT NULL
+      );
+
+      -- The spine (DESIGN C3). pos is the replayable order consumers keep cursors into;
+      -- AUTOINCREMENT so a position is never reused, even after retention empties the table.
+      -- (series, ts) is the idempotency key (C2): a redelivery or replay is ignored.
+      CREATE TABLE log (
+        pos      INTEGER PRIMARY KEY AUTOINCREMENT,
+        series   INTEGER NOT NULL REFERENCES series(id),
+        ts       INTEGER NOT NULL,       -- event time, epoch ms
+        value    REAL,                   -- canonical unit; waveform: block RMS; batch event: quantity
+        quality  INTEGER NOT NULL DEFAULT 0,  -- 0 good, 1 uncertain, 2 bad
+        body     BLOB,                   -- waveform samples or event JSON; NULL for scalar readings
+        received INTEGER NOT NULL        -- wall-clock ms of the commit, for backlog age only
+      );
+      CREATE UNIQUE INDEX log_series_ts ON log(series, ts);
+
+      -- Rejected input is kept, never dropped (C5).
+      CREATE TABLE dead_letters (
+        id          INTEGER PRIMARY KEY AUTOINCREMENT,
+        received    INTEGER NOT NULL,
+        topic       TEXT NOT NULL,
+        client_id   TEXT,
+        code        TEXT NOT NULL,       -- PP_ERR_* code
+        field       TEXT,                -- zod-style path of the offending field, e.g. "[3].v"
+        reason      TEXT NOT NULL,
+        payload     BLOB,                -- capped raw bytes
+        payload_size INTEGER NOT NULL
+      );
+      CREATE INDEX dead_letters_code ON dead_letters(code);
+
+      -- 1-minute rollups, kept longer than raw readings.
+      CREATE TABLE rollup_1m (
+        series   INTEGER NOT NULL,
+        minute   INTEGER NOT NULL,       -- epoch ms of the minute start
+        count    INTEGER NOT NULL,
+        sum      REAL NOT NULL,
+        min      REAL NOT NULL,
+        max      REAL NOT NULL,
+        last     REAL NOT NULL,
+        last_ts  INTEGER NOT NULL,
+        PRIMARY KEY (series, minute)
+      ) WITHOUT ROWID;
+
+      -- Saved positions of every consumer of the log (rollups, sinks, analytics).
+      CREATE TABLE cursors (
+        name     TEXT PRIMARY KEY,
+        pos      INTEGER NOT NULL,
+        updated  INTEGER NOT NULL
+      );
+
+      -- Device credentials: a slow-KDF hash, never the secret.
+      CREATE TABLE devices (
+        id       TEXT PRIMARY KEY,
+        secret_hash TEXT NOT NULL,
+        created  INTEGER NOT NULL,
+        disabled INTEGER NOT NULL DEFAULT 0
+      );
+    `,
+  },
+];
+
+export function migrate(db: Database.Database): { from: number; to: number } {
+  const from = db.pragma('user_version', { simple: true }) as number;
+  const latest = MIGRATIONS[MIGRATIONS.length - 1]!.version;
+  if (from > latest) {
+    throw new Error(
+      `the data directory was written by a newer PlantPulse (schema version ${from}, this build knows ${latest}); upgrade PlantPulse or use another --data-dir`,
+    );
+  }
+  for (const m of MIGRATIONS) {
+    if (m.version <= from) continue;
+    db.transaction(() => {
+      db.exec(m.sql);
+      db.pragma(`user_version = ${m.version}`);
+    })();
+  }
+  return { from, to: latest };
+}
