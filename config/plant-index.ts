@@ -20,6 +20,8 @@ export interface SensorInfo {
   toCanonical: (v: number) => number;
   /** Valid range converted to the canonical unit, or undefined. */
   range: [number, number] | undefined;
+  /** Energy counters: the register value at which the meter wraps, in the canonical unit. */
+  rollover: number | undefined;
   intervalMs: number;
   topic: string;
   /** Id of the device allowed to publish this sensor (most specific prefix), if any. */
@@ -46,6 +48,8 @@ export interface PlantIndex {
   lineByBatchTopic: Map<string, LineInfo>;
   devices: Map<string, DeviceConfig>;
   earliestMs: number;
+  /** The device that owns `topic`: the one with the most specific prefix covering it. */
+  ownerOf(topic: string): string | undefined;
 }
 
 const PLACEHOLDERS = ['{site}', '{line}', '{machine}', '{sensor}'] as const;
@@ -103,6 +107,7 @@ export function buildPlantIndex(model: PlantModel, file = '<plant model>'): Plan
             canonicalUnit: KINDS[s.kind].canonical,
             toCanonical,
             range: s.range ? orderedPair(toCanonical(s.range[0]), toCanonical(s.range[1])) : undefined,
+            rollover: s.rollover !== undefined ? toCanonical(s.rollover) : undefined,
             intervalMs: s.interval,
             topic,
             device: deviceFor(topic),
@@ -131,6 +136,7 @@ export function buildPlantIndex(model: PlantModel, file = '<plant model>'): Plan
     lineByBatchTopic,
     devices: new Map(model.devices.map((d) => [d.id, d])),
     earliestMs: Date.parse(`${model.ingest.earliestTimestamp}T00:00:00Z`),
+    ownerOf: (topic) => sensorByTopic.get(topic)?.device ?? lineByBatchTopic.get(topic)?.device ?? deviceFor(topic),
   };
 }
 

@@ -10,6 +10,15 @@ import { z } from 'zod';
 import { duration } from './duration.js';
 import { SENSOR_KINDS, converterFor, unitsOf, type SensorKind } from './units.js';
 
+function isTimeZone(tz: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: tz });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** Ids appear in MQTT topics and InfluxDB tags, so they exclude '/', '+', '#', '$' and spaces. */
 export const assetId = () =>
   z
@@ -43,6 +52,12 @@ export const sensorSchema = z
       .describe('Date the sensor was installed; readings before it are rejected as bad timestamps.'),
   })
   .superRefine((s, ctx) => {
+    if (s.rollover !== undefined && s.kind !== 'energy') {
+      ctx.addIssue({ code: 'custom', path: ['rollover'], message: `rollover applies to energy counters only; remove it from this ${s.kind} sensor` });
+    }
+    if (s.sampleRate !== undefined && s.kind !== 'waveform') {
+      ctx.addIssue({ code: 'custom', path: ['sampleRate'], message: `sampleRate applies to waveform sensors only; remove it from this ${s.kind} sensor` });
+    }
     if (!converterFor(s.kind as SensorKind, s.unit)) {
       ctx.addIssue({
         code: 'custom',
@@ -72,7 +87,11 @@ export const lineSchema = z.strictObject({
 export const siteSchema = z.strictObject({
   id: assetId(),
   name: z.string().optional(),
-  timezone: z.string().default('UTC').describe('IANA time zone for reports and tariffs, e.g. Europe/Zurich.'),
+  timezone: z
+    .string()
+    .refine(isTimeZone, { error: (iss) => `"${String(iss.input)}" is not an IANA time zone; write one such as "Europe/Zurich" or "UTC"` })
+    .default('UTC')
+    .describe('IANA time zone for reports and tariffs, e.g. Europe/Zurich.'),
   lines: z.array(lineSchema).min(1),
 });
 

@@ -103,7 +103,7 @@ export class Ingestor {
   /** A publish the ACL refused is kept too (C5), with the device that tried it. */
   aclDenied(topic: string, payload: Buffer, clientId: string | null, device: string | null, allowed: string | undefined): DeadLetterRow {
     const message = device
-      ? `device "${device}" may publish only under "${allowed ?? '(no prefix configured)'}/", not "${topic}"`
+      ? `device "${device}" may publish only under "${allowed ?? '(no prefix configured)'}/" where no more specific device prefix applies; "${topic}" belongs to ${this.index.ownerOf(topic) ? `device "${this.index.ownerOf(topic)}"` : 'no device'}`
       : `anonymous clients may not publish; connect with a device id and secret`;
     return this.deadLetter(topic, payload, clientId, [{ code: 'PP_ERR_ACL_DENIED', field: null, message }], 1, 1);
   }

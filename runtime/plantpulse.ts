@@ -135,6 +135,12 @@ function warnAboutAccess(index: PlantIndex, credentials: DeviceCredentials, log:
       '!!! ANONYMOUS MQTT ACCESS IS ON (mqtt.allowAnonymous: true): any client on the network may publish readings. Use only for a demo; turn it off and give each device credentials with `plantpulse devices add`. !!!',
     );
   }
+  if (!index.model.mqtt.allowAnonymous) {
+    const orphans = [...index.sensors.filter((s) => !s.device).map((s) => s.topic), ...index.lines.filter((l) => !l.device).map((l) => l.batchTopic)];
+    if (orphans.length > 0) {
+      log.warn({ topics: orphans.slice(0, 20), count: orphans.length }, 'no device prefix covers these topics, so nobody can publish them; check the devices: prefixes in the plant model');
+    }
+  }
   const missing = [...index.devices.keys()].filter((d) => !credentials.has(d));
   if (missing.length > 0) {
     log.warn({ devices: missing }, `${missing.length} device(s) of the plant model have no credentials and cannot connect; run \`plantpulse devices add --device ID\``);

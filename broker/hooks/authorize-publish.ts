@@ -11,7 +11,6 @@
  * no subscriber receives it.
  */
 import type { Client, PublishPacket } from 'aedes';
-import { topicUnder } from '../../config/plant-index.js';
 import type { DeadLetterRow, LogRow } from '../../store/log-writer.js';
 import { SINK_TOPIC, type BrokerContext } from '../context.js';
 
@@ -24,7 +23,9 @@ export function authorizePublishHook(ctx: BrokerContext) {
     const payload = Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload);
     const topic = packet.topic;
 
-    if (topic.startsWith('$') || !identity || (identity.device && !topicUnder(identity.device.prefix, topic))) {
+    // A topic belongs to the device with the most specific prefix covering it, so a line gateway
+    // cannot publish into the prefix of a dedicated device (e.g. a condition-monitoring box) below it.
+    if (topic.startsWith('$') || !identity || (identity.device && ctx.index.ownerOf(topic) !== identity.device.id)) {
       metrics.aclDenied.inc({ action: 'publish' });
       metrics.rejects.inc({ code: 'PP_ERR_ACL_DENIED' });
       ctx.log.warn({ clientId: client.id, device: identity?.device?.id, topic }, 'publish outside the device topic prefix refused');

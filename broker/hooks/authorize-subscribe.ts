@@ -17,11 +17,28 @@ export function filterWithin(prefix: string, filter: string): boolean {
   return true;
 }
 
+/** True when `filter` can match `prefix` itself or some topic below it (MQTT 3.1.1 §4.7.1 wildcards). */
+export function filterReaches(filter: string, prefix: string): boolean {
+  const f = filter.split('/');
+  const p = prefix.split('/');
+  for (let i = 0; i < f.length; i++) {
+    if (f[i] === '#') return true;
+    if (i >= p.length) return true; // matched the whole prefix; deeper levels lie below it
+    if (f[i] !== '+' && f[i] !== p[i]) return false;
+  }
+  return f.length >= p.length;
+}
+
 export function authorizeSubscribeHook(ctx: BrokerContext) {
+  const devices = [...ctx.index.devices.values()];
+  /** Within its own prefix, and not into the prefix of a more specific device nested below it. */
+  const mayRead = (own: { id: string; prefix: string }, filter: string) =>
+    filterWithin(own.prefix, filter) && !devices.some((d) => d.id !== own.id && d.prefix.length > own.prefix.length && filterWithin(own.prefix, d.prefix) && filterReaches(filter, d.prefix));
+
   return (client: Client | null, sub: Subscription, done: (err: Error | null, sub?: Subscription | null) => void): void => {
     if (!client) return done(null, sub);
     const identity = ctx.identities.get(client);
-    const allowed = sub.topic.startsWith('$') ? false : identity?.device ? filterWithin(identity.device.prefix, sub.topic) : identity !== undefined;
+    const allowed = sub.topic.startsWith('$') ? false : identity?.device ? mayRead(identity.device, sub.topic) : identity !== undefined;
     if (allowed) return done(null, sub);
     ctx.metrics.aclDenied.inc({ action: 'subscribe' });
     ctx.log.warn({ clientId: client.id, device: identity?.device?.id, filter: sub.topic }, 'subscription outside the device topic prefix refused');

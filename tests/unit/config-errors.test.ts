@@ -105,10 +105,10 @@ describe('ConfigError for schema violations names the file, the line, the path a
     expect(error.code).toBe('PP_ERR_CONFIG');
     expect(error.file).toBe(file);
     expect(error.message.startsWith(`invalid plant model ${file}:\n`)).toBe(true);
-    // The line is that of the mapping holding the unknown key (the sensor's "- id:" line).
+    // The line is that of the typo itself, with the closest allowed key suggested.
     expect(error.problems).toEqual([
-      `line ${lineOf(text, '- id: inlet-air-temp')}, sites[0].lines[1].machines[0].sensors[2]: ` +
-        'unknown key "rnage"; remove or correct (see `plantpulse config schema` for the allowed keys)',
+      `line ${lineOf(text, 'rnage: [10, 95]')}, sites[0].lines[1].machines[0].sensors[2]: ` +
+        'unknown key "rnage"; did you mean "range"? remove or correct it (allowed here: id, name, kind, unit, interval, range, critical, rollover, sampleRate, since)',
     ]);
   });
 
@@ -116,7 +116,7 @@ describe('ConfigError for schema violations names the file, the line, the path a
     const text = edit('    timezone: Europe/Zurich\n', '    timzone: Europe/Zurich\n');
     const { error } = rejected('unknown-site-key', text);
     expect(error.message).toContain(
-      `line ${lineOf(text, '- id: basel')}, sites[0]: unknown key "timzone"; remove or correct`,
+      `line ${lineOf(text, 'timzone: Europe/Zurich')}, sites[0]: unknown key "timzone"; did you mean "timezone"? remove or correct it`,
     );
   });
 
@@ -126,7 +126,7 @@ describe('ConfigError for schema violations names the file, the line, the path a
     expect(error.message).toBe(
       `invalid plant model ${file}:\n` +
         `  - line ${lineOf(text, 'interval: 60')}, sites[0].lines[1].machines[0].sensors[1].interval: ` +
-        'Invalid input: expected string, received number',
+        'expected string, got number 60; quote it, or for a duration add a unit such as "60s"',
     );
   });
 
@@ -134,7 +134,7 @@ describe('ConfigError for schema violations names the file, the line, the path a
     const text = `${VALID}mqtt:\n  port: "1883"\n`;
     const { error } = rejected('wrong-type-port', text);
     expect(error.problems).toEqual([
-      `line ${lineOf(text, 'port: "1883"')}, mqtt.port: Invalid input: expected number, received string`,
+      `line ${lineOf(text, 'port: "1883"')}, mqtt.port: expected number, got string "1883"`,
     ]);
   });
 
@@ -157,8 +157,9 @@ describe('ConfigError for schema violations names the file, the line, the path a
         `line ${lineOf(text, '- id: energy')}, sites[0].lines[1].machines[0].sensors[1].kind: `,
       ),
     ).toBe(true);
-    expect(problem).toContain('"power"|"energy"|"temperature"');
+    expect(problem).toContain('missing required value (one of "power", "energy", "temperature"');
     expect(problem).toContain('"differential_pressure"');
+    expect(problem.endsWith('; add it')).toBe(true);
   });
 
   it('missing required top-level section (plant)', () => {
@@ -354,7 +355,7 @@ describe('ConfigError for files that are not a YAML plant model', () => {
   it('a top-level list instead of a mapping', () => {
     const { error } = rejected('top-level-list', '- id: basel\n');
     expect(error.problems).toEqual([
-      'line 1, (top level): Invalid input: expected object, received array',
+      'the file is empty or not a YAML mapping; start from examples/plant.yaml',
     ]);
   });
 });
