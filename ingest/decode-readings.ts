@@ -9,7 +9,7 @@ import type { LogRow } from '../store/log-writer.js';
 import { QUALITY_CODE, readingSchema, readingsSchema, type ReadingPayload } from './payload-schemas.js';
 import { isReading } from './fast-reading.js';
 import { formatPath, rejectsFromZod, type Reject } from './reject.js';
-import { parseTimestamp, type TimestampWindow } from './timestamps.js';
+import { parseTimestamp, sensorWindow, type TimestampWindow } from './timestamps.js';
 
 export interface DecodeResult {
   rows: LogRow[];
@@ -22,9 +22,15 @@ export function decodeReadings(doc: unknown, sensor: SensorInfo, series: number,
   const rows: LogRow[] = [];
   const rejects: Reject[] = [];
   if (Array.isArray(doc)) {
-    if (doc.length === 0 || doc.length > 10_000) {
-      const parsed = readingsSchema.safeParse(doc);
-      return { rows, rejects: parsed.success ? [] : rejectsFromZod(parsed.error, doc), total: 0 };
+    if (doc.length === 0) {
+      return { rows, rejects: [{ code: 'PP_ERR_SCHEMA', field: null, message: 'the array holds no readings; send at least one' }], total: 1 };
+    }
+    if (doc.length > MAX_READINGS) {
+      return {
+        rows,
+        rejects: [{ code: 'PP_ERR_SCHEMA', field: null, message: `${doc.length} readings in one message; the limit is ${MAX_READINGS}: split it` }],
+        total: doc.length,
+      };
     }
     for (let i = 0; i < doc.length; i++) {
       const item: unknown = doc[i];
@@ -43,13 +49,16 @@ export function decodeReadings(doc: unknown, sensor: SensorInfo, series: number,
     const r = toRow(doc, sensor, series, win, []);
     return 'code' in r ? { rows, rejects: [r], total: 1 } : { rows: [r], rejects, total: 1 };
   }
-  const parsed = readingsSchema.safeParse(doc);
+  // An object is meant as one reading: check it as such, so the error names the field at fault.
+  const parsed = (doc !== null && typeof doc === 'object' ? readingSchema : readingsSchema).safeParse(doc);
   return { rows, rejects: parsed.success ? [] : rejectsFromZod(parsed.error, doc), total: 1 };
 }
 
+const MAX_READINGS = 10_000;
+
 function toRow(r: ReadingPayload, sensor: SensorInfo, series: number, win: TimestampWindow, at: number[]): LogRow | Reject {
   const tsField = formatPath(['ts'], at)!;
-  const ts = parseTimestamp(r.ts, tsField, sensor.sinceMs && sensor.sinceMs > win.earliestMs ? { ...win, earliestMs: sensor.sinceMs } : win);
+  const ts = parseTimestamp(r.ts, tsField, sensorWindow(sensor, win));
   if (typeof ts !== 'number') return ts;
 
   let convert = sensor.toCanonical;
@@ -65,6 +74,10 @@ function toRow(r: ReadingPayload, sensor: SensorInfo, series: number, win: Times
     convert = c;
   }
   const value = convert(r.v);
+  if (!Number.isFinite(value)) {
+    const field = formatPath(['v'], at)!;
+    return { code: 'PP_ERR_NOT_FINITE', field, message: `${field}: ${r.v} ${r.unit ?? sensor.declaredUnit} is not finite in ${sensor.canonicalUnit}` };
+  }
   if (sensor.range && (value < sensor.range[0] || value > sensor.range[1])) {
     const field = formatPath(['v'], at)!;
     return {

@@ -9,8 +9,10 @@ import { converterFor } from '../config/units.js';
 import type { LogRow } from '../store/log-writer.js';
 import { QUALITY_CODE, waveformSchema } from './payload-schemas.js';
 import { rejectsFromZod, type Reject } from './reject.js';
-import { parseTimestamp, type TimestampWindow } from './timestamps.js';
+import { parseTimestamp, sensorWindow, type TimestampWindow } from './timestamps.js';
 import type { DecodeResult } from './decode-readings.js';
+
+const FLOAT32_MAX = 3.4028234663852886e38;
 
 export function encodeWaveformBody(rate: number, samples: ArrayLike<number>): Buffer {
   const buf = Buffer.allocUnsafe(8 + samples.length * 4);
@@ -31,7 +33,7 @@ export function decodeWaveform(doc: unknown, sensor: SensorInfo, series: number,
   const parsed = waveformSchema.safeParse(doc);
   if (!parsed.success) return { rows: [], rejects: rejectsFromZod(parsed.error, doc), total: 1 };
   const w = parsed.data;
-  const ts = parseTimestamp(w.ts, 'ts', win);
+  const ts = parseTimestamp(w.ts, 'ts', sensorWindow(sensor, win));
   if (typeof ts !== 'number') return { rows: [], rejects: [ts], total: 1 };
 
   const convert = w.unit === undefined ? sensor.toCanonical : converterFor(sensor.kind, w.unit);
@@ -46,8 +48,20 @@ export function decodeWaveform(doc: unknown, sensor: SensorInfo, series: number,
   }
   const samples = new Float32Array(w.samples.length);
   let sumSq = 0;
+  const range = sensor.range;
   for (let i = 0; i < w.samples.length; i++) {
     const v = convert(w.samples[i]!);
+    if (!(Math.abs(v) <= FLOAT32_MAX)) {
+      return { rows: [], rejects: [{ code: 'PP_ERR_NOT_FINITE', field: `samples[${i}]`, message: `samples[${i}]: ${w.samples[i]} does not fit a 32-bit sample` }], total: 1 };
+    }
+    if (range && (v < range[0] || v > range[1])) {
+      const [lo, hi] = sensor.config.range!;
+      return {
+        rows: [],
+        rejects: [{ code: 'PP_ERR_OUT_OF_RANGE', field: `samples[${i}]`, message: `samples[${i}]: ${w.samples[i]} ${w.unit ?? sensor.declaredUnit} is outside the valid range [${lo}, ${hi}] ${sensor.declaredUnit} of ${sensor.path}` }],
+        total: 1,
+      };
+    }
     samples[i] = v;
     sumSq += v * v;
   }

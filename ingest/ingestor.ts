@@ -10,7 +10,7 @@ import type { ErrorCode } from '../runtime/errors.js';
 import { BATCH_EVENTS, batchSeriesKey, decodeBatchEvent, type BatchEventType } from './decode-batch-event.js';
 import { decodeReadings, type DecodeResult } from './decode-readings.js';
 import { decodeWaveform } from './decode-waveform.js';
-import type { Reject } from './reject.js';
+import { NON_FINITE_MARK, type Reject } from './reject.js';
 
 export interface IngestOptions {
   maxPayloadBytes: number;
@@ -72,10 +72,20 @@ export class Ingestor {
       });
     }
     let doc: unknown;
+    const text = payload.toString('utf8');
     try {
-      doc = JSON.parse(payload.toString('utf8'));
+      doc = JSON.parse(text);
     } catch (err) {
-      return this.rejectWhole(topic, payload, clientId, jsonReject(payload, err as Error));
+      // Devices written in C or Python often print NaN/Infinity, which JSON lacks. Parse again
+      // with those tokens marked, so each becomes PP_ERR_NOT_FINITE at its own path and the good
+      // readings of an array are kept.
+      const marked = markNonFinite(text);
+      try {
+        if (marked === undefined) throw err;
+        doc = JSON.parse(marked);
+      } catch {
+        return this.rejectWhole(topic, payload, clientId, { code: 'PP_ERR_MALFORMED_JSON', field: null, message: `payload is not valid JSON: ${(err as Error).message}` });
+      }
     }
     const now = this.clock();
     const win = { now, maxFutureSkewMs: this.opts.maxFutureSkewMs, earliestMs: this.index.earliestMs };
@@ -130,15 +140,34 @@ export class Ingestor {
   }
 }
 
-function jsonReject(payload: Buffer, err: Error): Reject {
-  const text = payload.toString('utf8', 0, Math.min(payload.length, 4096));
-  const nonFinite = /"([^"\\]{1,64})"\s*:\s*(-?NaN|-?Infinity)\b/.exec(text);
-  if (nonFinite) {
-    return {
-      code: 'PP_ERR_NOT_FINITE',
-      field: nonFinite[1]!,
-      message: `${nonFinite[1]} is ${nonFinite[2]}, which is not a finite number (JSON has no NaN or Infinity; omit the reading or set q to "bad")`,
-    };
+/**
+ * Replaces bare NaN, Infinity and -Infinity tokens (outside strings) with marker strings that
+ * `rejectsFromZod` reports as not finite; undefined when the text has none.
+ */
+function markNonFinite(text: string): string | undefined {
+  if (!/NaN|Infinity/.test(text)) return undefined;
+  let out = '';
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i]!;
+    if (inString) {
+      out += c;
+      if (c === '\\') out += text[++i] ?? '';
+      else if (c === '"') inString = false;
+      continue;
+    }
+    if (c === '"') {
+      inString = true;
+      out += c;
+      continue;
+    }
+    const token = /^-?(?:NaN|Infinity)/.exec(text.slice(i, i + 9))?.[0];
+    if (token) {
+      out += JSON.stringify(NON_FINITE_MARK + token);
+      i += token.length - 1;
+      continue;
+    }
+    out += c;
   }
-  return { code: 'PP_ERR_MALFORMED_JSON', field: null, message: `payload is not valid JSON: ${err.message}` };
+  return out;
 }

@@ -27,6 +27,9 @@ function valueAt(input: unknown, path: readonly PropertyKey[]): unknown {
   return cur;
 }
 
+/** Prefix of the strings that stand in for bare NaN/Infinity tokens (see ingestor.ts markNonFinite). */
+export const NON_FINITE_MARK = '\u0000pp-non-finite:';
+
 /** Turns zod issues into rejects that name the field; a non-finite number gets its own code. */
 export function rejectsFromZod(error: z.ZodError, input: unknown, prefix: readonly PropertyKey[] = []): Reject[] {
   return error.issues.map((issue) => {
@@ -34,6 +37,14 @@ export function rejectsFromZod(error: z.ZodError, input: unknown, prefix: readon
     const value = valueAt(input, issue.path);
     if (typeof value === 'number' && !Number.isFinite(value)) {
       return { code: 'PP_ERR_NOT_FINITE', field, message: `${field ?? 'value'} is ${value}, not a finite number` };
+    }
+    if (typeof value === 'string' && value.startsWith(NON_FINITE_MARK)) {
+      const token = value.slice(NON_FINITE_MARK.length);
+      return {
+        code: 'PP_ERR_NOT_FINITE',
+        field,
+        message: `${field ?? 'value'} is ${token}, which is not a finite number (JSON has no NaN or Infinity; omit the reading or set q to "bad")`,
+      };
     }
     let message = issue.message;
     if (issue.code === 'unrecognized_keys') {

@@ -29,6 +29,11 @@ export function openDatabase(dataDir: string, opts: OpenOptions): Database.Datab
   db.pragma('temp_store = MEMORY');
   // Checkpoint in bigger steps: fewer, larger copies from the WAL into the main file.
   db.pragma('wal_autocheckpoint = 10000');
-  if (!opts.readonly) migrate(db);
+  try {
+    if (!opts.readonly) migrate(db);
+  } catch (err) {
+    db.close();
+    throw err;
+  }
   return db;
 }

@@ -81,7 +81,8 @@ export class LogWriter {
     this.insertDeadLetter = db.prepare(
       'INSERT INTO dead_letters(received, topic, client_id, code, field, reason, payload, payload_size) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
     );
-    this.lastPosStmt = db.prepare("SELECT seq AS pos FROM sqlite_sequence WHERE name = 'log'");
+    // MAX(pos), not sqlite_sequence: an ignored duplicate uses up a position without a row.
+    this.lastPosStmt = db.prepare('SELECT MAX(pos) AS pos FROM log');
     this.commitAll = db.transaction((batch: Pending[], now: number) => {
       let inserted = 0;
       let deadLetters = 0;

@@ -19,6 +19,15 @@ export interface Bucket {
   last: number;
 }
 
+interface BucketParams {
+  step: number;
+  series: number;
+  from: number;
+  to: number;
+}
+
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
+
 export interface DeadLetterRecord {
   id: number;
   received: number;
@@ -27,15 +36,17 @@ export interface DeadLetterRecord {
   code: string;
   field: string | null;
   reason: string;
+  /** The kept bytes: as text when they are valid UTF-8, else base64 (binary payloads). */
   payload: string;
+  payloadEncoding: 'utf8' | 'base64';
   payloadSize: number;
   truncated: boolean;
 }
 
 export class LogQueries {
   private readonly raw: Database.Statement<[number, number, number, number], RawPoint>;
-  private readonly rawBuckets: Database.Statement<[number, number, number, number, number], Bucket & { bucket: number }>;
-  private readonly rollupBuckets: Database.Statement<[number, number, number, number, number], Bucket & { bucket: number }>;
+  private readonly rawBuckets: Database.Statement<[BucketParams], Bucket & { bucket: number }>;
+  private readonly rollupBuckets: Database.Statement<[BucketParams], Bucket & { bucket: number }>;
   private readonly deadLettersStmt: Database.Statement<[number, number], Record<string, unknown>>;
   private readonly deadLettersByCode: Database.Statement<[string, number, number], Record<string, unknown>>;
 
@@ -43,15 +54,22 @@ export class LogQueries {
     this.raw = db.prepare(
       'SELECT ts, value, quality FROM log WHERE series = ? AND ts >= ? AND ts < ? ORDER BY ts LIMIT ?',
     );
-    // SQLite returns `last` from the row holding MAX(ts) in the group (bare column with max()).
+    // `last` is the value of the newest reading in the bucket, picked by ROW_NUMBER over event
+    // time (a bare column beside several MIN/MAX aggregates would be undefined in SQLite).
     this.rawBuckets = db.prepare(`
-      SELECT ts - (ts % ?) AS bucket, COUNT(value) AS count, AVG(value) AS mean, MIN(value) AS min, MAX(value) AS max, value AS last, MAX(ts) AS _lastTs
-      FROM log WHERE series = ? AND ts >= ? AND ts < ? AND value IS NOT NULL
-      GROUP BY ts - (ts % ?) ORDER BY 1`);
+      SELECT bucket, COUNT(*) AS count, AVG(value) AS mean, MIN(value) AS min, MAX(value) AS max,
+             MAX(CASE WHEN rn = 1 THEN value END) AS last
+      FROM (SELECT ts - (ts % @step) AS bucket, value,
+                   ROW_NUMBER() OVER (PARTITION BY ts - (ts % @step) ORDER BY ts DESC) AS rn
+            FROM log WHERE series = @series AND ts >= @from AND ts < @to AND value IS NOT NULL)
+      GROUP BY bucket ORDER BY bucket`);
     this.rollupBuckets = db.prepare(`
-      SELECT minute - (minute % ?) AS bucket, SUM(count) AS count, SUM(sum) / SUM(count) AS mean, MIN(min) AS min, MAX(max) AS max, last AS last, MAX(last_ts) AS _lastTs
-      FROM rollup_1m WHERE series = ? AND minute >= ? AND minute < ?
-      GROUP BY minute - (minute % ?) ORDER BY 1`);
+      SELECT bucket, SUM(count) AS count, SUM(sum) / SUM(count) AS mean, MIN(min) AS min, MAX(max) AS max,
+             MAX(CASE WHEN rn = 1 THEN last END) AS last
+      FROM (SELECT minute - (minute % @step) AS bucket, count, sum, min, max, last,
+                   ROW_NUMBER() OVER (PARTITION BY minute - (minute % @step) ORDER BY last_ts DESC) AS rn
+            FROM rollup_1m WHERE series = @series AND minute >= @from AND minute < @to)
+      GROUP BY bucket ORDER BY bucket`);
     const dl = 'SELECT id, received, topic, client_id, code, field, reason, payload, payload_size FROM dead_letters';
     this.deadLettersStmt = db.prepare(`${dl} WHERE id < ? ORDER BY id DESC LIMIT ?`);
     this.deadLettersByCode = db.prepare(`${dl} WHERE code = ? AND id < ? ORDER BY id DESC LIMIT ?`);
@@ -64,7 +82,7 @@ export class LogQueries {
   /** Buckets of `stepMs` from raw rows (any step) or from rollups (whole minutes). */
   buckets(series: number, from: number, to: number, stepMs: number, source: 'raw' | 'rollup_1m'): Bucket[] {
     const stmt = source === 'raw' ? this.rawBuckets : this.rollupBuckets;
-    const rows = stmt.all(stepMs, series, from, to, stepMs);
+    const rows = stmt.all({ step: stepMs, series, from, to });
     return rows.map(({ bucket, count, mean, min, max, last }) => ({ ts: bucket, count, mean, min, max, last }));
   }
 
@@ -74,8 +92,21 @@ export class LogQueries {
       ? this.deadLettersByCode.all(opts.code, before, opts.limit)
       : this.deadLettersStmt.all(before, opts.limit);
     return rows.map((r) => {
-      const payload = r.payload as Buffer | null;
+      const payload = (r.payload as Buffer | null) ?? Buffer.alloc(0);
       const size = r.payload_size as number;
+      let text: string;
+      let payloadEncoding: 'utf8' | 'base64' = 'utf8';
+      try {
+        text = strictUtf8.decode(payload);
+      } catch {
+        // A cap may cut a multi-byte character; only a payload that is not text at all goes base64.
+        try {
+          text = strictUtf8.decode(trimPartialUtf8(payload));
+        } catch {
+          text = payload.toString('base64');
+          payloadEncoding = 'base64';
+        }
+      }
       return {
         id: r.id as number,
         received: r.received as number,
@@ -84,9 +115,10 @@ export class LogQueries {
         code: r.code as string,
         field: (r.field as string | null) ?? null,
         reason: r.reason as string,
-        payload: payload ? payload.toString('utf8') : '',
+        payload: text,
+        payloadEncoding,
         payloadSize: size,
-        truncated: (payload?.length ?? 0) < size,
+        truncated: payload.length < size,
       };
     });
   }
@@ -96,7 +128,8 @@ export class LogQueries {
     const readings = (this.db.prepare('SELECT COUNT(*) AS n FROM log').get() as { n: number }).n;
     const deadLetters = (this.db.prepare('SELECT COUNT(*) AS n FROM dead_letters').get() as { n: number }).n;
     const series = (this.db.prepare('SELECT COUNT(*) AS n FROM series').get() as { n: number }).n;
-    const lastPos = (this.db.prepare("SELECT seq AS n FROM sqlite_sequence WHERE name = 'log'").get() as { n: number } | undefined)?.n ?? 0;
+    // Positions may have gaps (an ignored duplicate uses one up); the last row's position is what consumers reach.
+    const lastPos = (this.db.prepare('SELECT MAX(pos) AS n FROM log').get() as { n: number | null }).n ?? 0;
     return { readings, deadLetters, series, lastPos };
   }
 
@@ -106,4 +139,16 @@ export class LogQueries {
       count: number;
     }[];
   }
+}
+
+/** Drops an incomplete UTF-8 sequence at the end (a size cap can cut one in half). */
+function trimPartialUtf8(buf: Buffer): Buffer {
+  let end = buf.length;
+  for (let back = 1; back <= 3 && end - back >= 0; back++) {
+    const b = buf[end - back]!;
+    if ((b & 0xc0) === 0x80) continue; // continuation byte
+    const need = b >= 0xf0 ? 4 : b >= 0xe0 ? 3 : b >= 0xc0 ? 2 : 1;
+    return need > back ? buf.subarray(0, end - back) : buf;
+  }
+  return buf;
 }
