@@ -5,7 +5,12 @@
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
-import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
+import {
+  jsonSchemaTransform,
+  serializerCompiler,
+  validatorCompiler,
+  type ZodTypeProvider,
+} from 'fastify-type-provider-zod';
 import type { ApiDeps } from './deps.js';
 import { installErrorHandler } from './errors.js';
 import { healthRoutes } from './routes/health.js';
@@ -14,14 +19,21 @@ import { readingsRoutes } from './routes/readings.js';
 
 export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
   // pino's Logger and Fastify's base logger differ only in typing; pino is what Fastify uses.
-  const app = Fastify({ loggerInstance: deps.log.child({ component: 'api' }) as FastifyBaseLogger, logController: new LogController({ disableRequestLogging: true }) }).withTypeProvider<ZodTypeProvider>();
+  const app = Fastify({
+    loggerInstance: deps.log.child({ component: 'api' }) as FastifyBaseLogger,
+    logController: new LogController({ disableRequestLogging: true }),
+  }).withTypeProvider<ZodTypeProvider>();
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   installErrorHandler(app);
 
   await app.register(swagger, {
     openapi: {
-      info: { title: 'PlantPulse API', version: '1', description: 'Readings, dead letters and health of a PlantPulse instance.' },
+      info: {
+        title: 'PlantPulse API',
+        version: '1',
+        description: 'Readings, dead letters and health of a PlantPulse instance.',
+      },
     },
     transform: jsonSchemaTransform,
   });

@@ -7,7 +7,10 @@ export const instant = z
   .transform((s, ctx) => {
     const ms = /^-?\d+$/.test(s) ? Number(s) : Date.parse(s);
     if (!Number.isFinite(ms)) {
-      ctx.addIssue({ code: 'custom', message: `"${s}" is neither epoch milliseconds nor an RFC 3339 date-time` });
+      ctx.addIssue({
+        code: 'custom',
+        message: `"${s}" is neither epoch milliseconds nor an RFC 3339 date-time`,
+      });
       return z.NEVER;
     }
     return ms;
@@ -19,7 +22,10 @@ export const step = z
   .transform((s, ctx) => {
     const ms = parseDuration(s);
     if (ms === undefined || ms < 1000) {
-      ctx.addIssue({ code: 'custom', message: `"${s}" is not a step of at least 1s (e.g. "10s", "1m", "1h")` });
+      ctx.addIssue({
+        code: 'custom',
+        message: `"${s}" is not a step of at least 1s (e.g. "10s", "1m", "1h")`,
+      });
       return z.NEVER;
     }
     return ms;

@@ -3,11 +3,19 @@
  * memory-hard KDF) in the data directory. Verified secrets are remembered as a SHA-256 digest
  * in memory, so a gateway that reconnects every few seconds does not cost a KDF run each time.
  */
-import { createHash, randomBytes, scrypt as scryptCb, timingSafeEqual, type ScryptOptions } from 'node:crypto';
+import {
+  createHash,
+  randomBytes,
+  scrypt as scryptCb,
+  timingSafeEqual,
+  type ScryptOptions,
+} from 'node:crypto';
 import type Database from 'better-sqlite3';
 
 const scrypt = (secret: string, salt: Buffer, len: number, opts: ScryptOptions) =>
-  new Promise<Buffer>((resolve, reject) => scryptCb(secret, salt, len, opts, (err, key) => (err ? reject(err) : resolve(key))));
+  new Promise<Buffer>((resolve, reject) =>
+    scryptCb(secret, salt, len, opts, (err, key) => (err ? reject(err) : resolve(key))),
+  );
 
 /** N = 2^15, r = 8, p = 1: the OWASP-recommended scrypt floor; about 50–100 ms per check here. */
 const PARAMS = { logN: 15, r: 8, p: 1 };
@@ -20,7 +28,12 @@ export function newSecret(): string {
 
 export async function hashSecret(secret: string): Promise<string> {
   const salt = randomBytes(16);
-  const key = await scrypt(secret, salt, KEY_LEN, { N: 2 ** PARAMS.logN, r: PARAMS.r, p: PARAMS.p, maxmem: MAXMEM });
+  const key = await scrypt(secret, salt, KEY_LEN, {
+    N: 2 ** PARAMS.logN,
+    r: PARAMS.r,
+    p: PARAMS.p,
+    maxmem: MAXMEM,
+  });
   return `scrypt$${PARAMS.logN}$${PARAMS.r}$${PARAMS.p}$${salt.toString('base64')}$${key.toString('base64')}`;
 }
 
@@ -79,8 +92,12 @@ export class DeviceCredentials {
   }
 
   list(): { id: string; created: number; disabled: boolean }[] {
-    return (this.db.prepare('SELECT id, created, disabled FROM devices ORDER BY id').all() as { id: string; created: number; disabled: number }[]).map(
-      (r) => ({ id: r.id, created: r.created, disabled: !!r.disabled }),
-    );
+    return (
+      this.db.prepare('SELECT id, created, disabled FROM devices ORDER BY id').all() as {
+        id: string;
+        created: number;
+        disabled: number;
+      }[]
+    ).map((r) => ({ id: r.id, created: r.created, disabled: !!r.disabled }));
   }
 }

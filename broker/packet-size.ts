@@ -12,7 +12,11 @@ interface ParserInternals {
   _parseLength: () => boolean;
 }
 
-export function guardPacketSize(client: Client, maxBytes: number, onExceeded: (length: number) => void): boolean {
+export function guardPacketSize(
+  client: Client,
+  maxBytes: number,
+  onExceeded: (length: number) => void,
+): boolean {
   const parser = (client as unknown as { _parser?: ParserInternals })._parser;
   if (!parser || typeof parser._parseLength !== 'function') return false;
   const parseLength = parser._parseLength.bind(parser);

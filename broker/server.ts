@@ -41,8 +41,12 @@ export class EmbeddedBroker {
     });
     this.aedes.on('client', () => ctx.metrics.connections.inc());
     this.aedes.on('clientDisconnect', () => ctx.metrics.connections.dec());
-    this.aedes.on('clientError', (client: Client, err: Error) => ctx.log.debug({ clientId: client.id, err: err.message }, 'MQTT client error'));
-    this.aedes.on('connectionError', (client: Client, err: Error) => ctx.log.debug({ clientId: client.id, err: err.message }, 'MQTT connection error'));
+    this.aedes.on('clientError', (client: Client, err: Error) =>
+      ctx.log.debug({ clientId: client.id, err: err.message }, 'MQTT client error'),
+    );
+    this.aedes.on('connectionError', (client: Client, err: Error) =>
+      ctx.log.debug({ clientId: client.id, err: err.message }, 'MQTT connection error'),
+    );
   }
 
   async start(): Promise<number> {
@@ -50,7 +54,12 @@ export class EmbeddedBroker {
     await this.aedes.listen();
     const server = createServer({ noDelay: true }, (socket) => this.accept(socket));
     server.maxConnections = this.opts.maxConnections;
-    server.on('drop', (data) => this.ctx.log.warn({ remote: data?.remoteAddress, max: this.opts.maxConnections }, 'MQTT connection dropped: mqtt.maxConnections reached'));
+    server.on('drop', (data) =>
+      this.ctx.log.warn(
+        { remote: data?.remoteAddress, max: this.opts.maxConnections },
+        'MQTT connection dropped: mqtt.maxConnections reached',
+      ),
+    );
     this.server = server;
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
@@ -68,7 +77,15 @@ export class EmbeddedBroker {
     socket.once('close', () => this.sockets.delete(socket));
     const client = this.aedes.handle(socket) as Client;
     guardPacketSize(client, this.opts.maxPacketBytes, (length) => {
-      this.ctx.log.warn({ clientId: client.id, remote: socket.remoteAddress, length, max: this.opts.maxPacketBytes }, 'MQTT packet larger than mqtt.maxPacketBytes; closing the connection');
+      this.ctx.log.warn(
+        {
+          clientId: client.id,
+          remote: socket.remoteAddress,
+          length,
+          max: this.opts.maxPacketBytes,
+        },
+        'MQTT packet larger than mqtt.maxPacketBytes; closing the connection',
+      );
       socket.destroy();
     });
   }

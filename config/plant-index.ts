@@ -60,17 +60,24 @@ export function fill(template: string, ids: Record<string, string>): string {
 
 /** True when `topic` lies under `prefix` at a topic-level boundary (MQTT 3.1.1 §4.7: levels split on '/'). */
 export function topicUnder(prefix: string, topic: string): boolean {
-  return topic === prefix || (topic.startsWith(prefix) && topic.charCodeAt(prefix.length) === 47 /* '/' */);
+  return (
+    topic === prefix ||
+    (topic.startsWith(prefix) && topic.charCodeAt(prefix.length) === 47) /* '/' */
+  );
 }
 
 export function buildPlantIndex(model: PlantModel, file = '<plant model>'): PlantIndex {
   const problems: string[] = [];
   const tpl = model.mqtt.topicTemplate;
   for (const ph of PLACEHOLDERS) {
-    if (!tpl.includes(ph)) problems.push(`mqtt.topicTemplate: "${tpl}" lacks ${ph}; every reading topic must name site, line, machine and sensor`);
+    if (!tpl.includes(ph))
+      problems.push(
+        `mqtt.topicTemplate: "${tpl}" lacks ${ph}; every reading topic must name site, line, machine and sensor`,
+      );
   }
   for (const ph of ['{site}', '{line}'] as const) {
-    if (!model.mqtt.batchTopicTemplate.includes(ph)) problems.push(`mqtt.batchTopicTemplate: lacks ${ph}`);
+    if (!model.mqtt.batchTopicTemplate.includes(ph))
+      problems.push(`mqtt.batchTopicTemplate: lacks ${ph}`);
   }
   if (problems.length) throw new ConfigError(file, problems);
 
@@ -91,7 +98,13 @@ export function buildPlantIndex(model: PlantModel, file = '<plant model>'): Plan
   model.sites.forEach((site, si) => {
     site.lines.forEach((line, li) => {
       const batchTopic = fill(model.mqtt.batchTopicTemplate, { site: site.id, line: line.id });
-      const lineInfo: LineInfo = { path: `${site.id}/${line.id}`, site: site.id, line: line.id, batchTopic, device: deviceFor(batchTopic) };
+      const lineInfo: LineInfo = {
+        path: `${site.id}/${line.id}`,
+        site: site.id,
+        line: line.id,
+        batchTopic,
+        device: deviceFor(batchTopic),
+      };
       lines.push(lineInfo);
       lineByBatchTopic.set(batchTopic, lineInfo);
       line.machines.forEach((machine, mi) => {
@@ -106,7 +119,9 @@ export function buildPlantIndex(model: PlantModel, file = '<plant model>'): Plan
             declaredUnit: s.unit,
             canonicalUnit: KINDS[s.kind].canonical,
             toCanonical,
-            range: s.range ? orderedPair(toCanonical(s.range[0]), toCanonical(s.range[1])) : undefined,
+            range: s.range
+              ? orderedPair(toCanonical(s.range[0]), toCanonical(s.range[1]))
+              : undefined,
             rollover: s.rollover !== undefined ? toCanonical(s.rollover) : undefined,
             intervalMs: s.interval,
             topic,
@@ -116,7 +131,9 @@ export function buildPlantIndex(model: PlantModel, file = '<plant model>'): Plan
             machineConfig: machine,
           };
           if (sensorByTopic.has(topic) || lineByBatchTopic.has(topic)) {
-            problems.push(`sites[${si}].lines[${li}].machines[${mi}].sensors[${ssi}]: topic "${topic}" is used twice; ids must differ`);
+            problems.push(
+              `sites[${si}].lines[${li}].machines[${mi}].sensors[${ssi}]: topic "${topic}" is used twice; ids must differ`,
+            );
           }
           sensors.push(info);
           sensorByTopic.set(topic, info);
@@ -136,7 +153,8 @@ export function buildPlantIndex(model: PlantModel, file = '<plant model>'): Plan
     lineByBatchTopic,
     devices: new Map(model.devices.map((d) => [d.id, d])),
     earliestMs: Date.parse(`${model.ingest.earliestTimestamp}T00:00:00Z`),
-    ownerOf: (topic) => sensorByTopic.get(topic)?.device ?? lineByBatchTopic.get(topic)?.device ?? deviceFor(topic),
+    ownerOf: (topic) =>
+      sensorByTopic.get(topic)?.device ?? lineByBatchTopic.get(topic)?.device ?? deviceFor(topic),
   };
 }
 

@@ -30,7 +30,7 @@ export const assetId = () =>
 
 const range = z
   .tuple([z.number(), z.number()])
-  .describe('Valid range [min, max] in the sensor\'s declared unit; readings outside are rejected.')
+  .describe("Valid range [min, max] in the sensor's declared unit; readings outside are rejected.")
   .refine(([lo, hi]) => lo < hi, 'range must be [min, max] with min < max');
 
 export const sensorSchema = z
@@ -38,8 +38,12 @@ export const sensorSchema = z
     id: assetId(),
     name: z.string().optional(),
     kind: z.enum(SENSOR_KINDS).describe('What the sensor measures; fixes the canonical unit.'),
-    unit: z.string().describe('The unit the device sends in; converted to the kind\'s canonical unit at ingest.'),
-    interval: duration().describe('Expected interval between readings (used for gap and staleness detection).'),
+    unit: z
+      .string()
+      .describe("The unit the device sends in; converted to the kind's canonical unit at ingest."),
+    interval: duration().describe(
+      'Expected interval between readings (used for gap and staleness detection).',
+    ),
     range: range.optional(),
     critical: z.boolean().default(false).describe('GMP-critical process value (SPC applies).'),
     /** For energy counters: the register value at which the meter rolls over to zero. */
@@ -49,20 +53,34 @@ export const sensorSchema = z
     since: z.iso
       .date()
       .optional()
-      .describe('Date the sensor was installed; readings before it are rejected as bad timestamps.'),
+      .describe(
+        'Date the sensor was installed; readings before it are rejected as bad timestamps.',
+      ),
   })
   .superRefine((s, ctx) => {
     if (s.rollover !== undefined && s.kind !== 'energy') {
-      ctx.addIssue({ code: 'custom', path: ['rollover'], message: `rollover applies to energy counters only; remove it from this ${s.kind} sensor` });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['rollover'],
+        message: `rollover applies to energy counters only; remove it from this ${s.kind} sensor`,
+      });
     }
     if (s.sampleRate !== undefined && s.kind !== 'waveform') {
-      ctx.addIssue({ code: 'custom', path: ['sampleRate'], message: `sampleRate applies to waveform sensors only; remove it from this ${s.kind} sensor` });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['sampleRate'],
+        message: `sampleRate applies to waveform sensors only; remove it from this ${s.kind} sensor`,
+      });
     }
     if (!converterFor(s.kind as SensorKind, s.unit)) {
       ctx.addIssue({
         code: 'custom',
         path: ['unit'],
-        message: `unit "${s.unit}" does not measure ${s.kind}; use one of ${unitsOf(s.kind as SensorKind).map((u) => `"${u}"`).join(', ')}`,
+        message: `unit "${s.unit}" does not measure ${s.kind}; use one of ${unitsOf(
+          s.kind as SensorKind,
+        )
+          .map((u) => `"${u}"`)
+          .join(', ')}`,
       });
     }
   });
@@ -89,7 +107,10 @@ export const siteSchema = z.strictObject({
   name: z.string().optional(),
   timezone: z
     .string()
-    .refine(isTimeZone, { error: (iss) => `"${String(iss.input)}" is not an IANA time zone; write one such as "Europe/Zurich" or "UTC"` })
+    .refine(isTimeZone, {
+      error: (iss) =>
+        `"${String(iss.input)}" is not an IANA time zone; write one such as "Europe/Zurich" or "UTC"`,
+    })
     .default('UTC')
     .describe('IANA time zone for reports and tariffs, e.g. Europe/Zurich.'),
   lines: z.array(lineSchema).min(1),
@@ -114,7 +135,11 @@ export const mqttSchema = z
       .describe('Accept clients without credentials (demo only; logged loudly at start).'),
     topicTemplate: z.string().default('plants/{site}/{line}/{machine}/{sensor}'),
     batchTopicTemplate: z.string().default('plants/{site}/{line}/batch'),
-    maxPacketBytes: z.number().int().positive().default(4 * 1024 * 1024),
+    maxPacketBytes: z
+      .number()
+      .int()
+      .positive()
+      .default(4 * 1024 * 1024),
     maxConnections: z.number().int().positive().default(10_000),
     keepaliveLimitSeconds: z.number().int().min(0).default(3600),
     connectTimeout: duration().default(10_000),
@@ -123,15 +148,26 @@ export const mqttSchema = z
 
 export const ingestSchema = z
   .strictObject({
-    maxPayloadBytes: z.number().int().positive().default(1024 * 1024),
-    maxFutureSkew: duration().default(5 * 60_000).describe('Readings further in the future than this are rejected.'),
-    earliestTimestamp: z.iso.date().default('2000-01-01').describe('Readings before this date are rejected.'),
+    maxPayloadBytes: z
+      .number()
+      .int()
+      .positive()
+      .default(1024 * 1024),
+    maxFutureSkew: duration()
+      .default(5 * 60_000)
+      .describe('Readings further in the future than this are rejected.'),
+    earliestTimestamp: z.iso
+      .date()
+      .default('2000-01-01')
+      .describe('Readings before this date are rejected.'),
     deadLetterPayloadCap: z.number().int().positive().default(8192),
     commitMaxRows: z.number().int().positive().default(20_000),
     durability: z
       .enum(['full', 'normal'])
       .default('full')
-      .describe('full: fsync every group commit (survives power loss); normal: survives a process crash only.'),
+      .describe(
+        'full: fsync every group commit (survives power loss); normal: survives a process crash only.',
+      ),
   })
   .prefault({});
 
@@ -197,5 +233,8 @@ export type DeviceConfig = z.output<typeof deviceSchema>;
 
 /** JSON Schema for editors (YAML language server), generated from the zod schema above. */
 export function plantJsonSchema(): Record<string, unknown> {
-  return z.toJSONSchema(plantSchema, { io: 'input', unrepresentable: 'any' }) as Record<string, unknown>;
+  return z.toJSONSchema(plantSchema, { io: 'input', unrepresentable: 'any' }) as Record<
+    string,
+    unknown
+  >;
 }

@@ -47,7 +47,14 @@ export const KINDS = {
   pressure: {
     canonical: 'bar',
     description: 'pressure (gauge or absolute as the sensor reports it)',
-    units: { bar: same, mbar: { factor: 1e-3 }, Pa: { factor: 1e-5 }, kPa: { factor: 1e-2 }, MPa: { factor: 10 }, psi: { factor: 0.0689475729 } },
+    units: {
+      bar: same,
+      mbar: { factor: 1e-3 },
+      Pa: { factor: 1e-5 },
+      kPa: { factor: 1e-2 },
+      MPa: { factor: 10 },
+      psi: { factor: 0.0689475729 },
+    },
   },
   vibration: {
     canonical: 'mm/s',
@@ -57,12 +64,24 @@ export const KINDS = {
   waveform: {
     canonical: 'm/s²',
     description: 'vibration acceleration waveform block',
-    units: { 'm/s²': same, 'm/s2': same, g: { factor: 9.80665 }, 'mm/s²': { factor: 1e-3 }, 'mm/s2': { factor: 1e-3 } },
+    units: {
+      'm/s²': same,
+      'm/s2': same,
+      g: { factor: 9.80665 },
+      'mm/s²': { factor: 1e-3 },
+      'mm/s2': { factor: 1e-3 },
+    },
   },
   flow: {
     canonical: 'm³/h',
     description: 'volumetric flow',
-    units: { 'm³/h': same, 'm3/h': same, 'l/min': { factor: 0.06 }, 'L/min': { factor: 0.06 }, 'l/s': { factor: 3.6 } },
+    units: {
+      'm³/h': same,
+      'm3/h': same,
+      'l/min': { factor: 0.06 },
+      'L/min': { factor: 0.06 },
+      'l/s': { factor: 3.6 },
+    },
   },
   humidity: {
     canonical: '%RH',

@@ -34,7 +34,17 @@ export function decodeBatchEvent(
   const ts = parseTimestamp(e.ts, 'ts', win);
   if (typeof ts !== 'number') return { rows: [], rejects: [ts], total: 1 };
   if (e.event === 'phase' && !e.phase) {
-    return { rows: [], rejects: [{ code: 'PP_ERR_SCHEMA', field: 'phase', message: 'phase: missing; a "phase" event names its phase (e.g. "heat")' }], total: 1 };
+    return {
+      rows: [],
+      rejects: [
+        {
+          code: 'PP_ERR_SCHEMA',
+          field: 'phase',
+          message: 'phase: missing; a "phase" event names its phase (e.g. "heat")',
+        },
+      ],
+      total: 1,
+    };
   }
   const stored: StoredBatchEvent = { ...e, ts, line: line.path };
   const row: LogRow = {

@@ -29,7 +29,12 @@ export function decodeWaveformBody(body: Buffer): { rate: number; samples: Float
   return { rate, samples };
 }
 
-export function decodeWaveform(doc: unknown, sensor: SensorInfo, series: number, win: TimestampWindow): DecodeResult {
+export function decodeWaveform(
+  doc: unknown,
+  sensor: SensorInfo,
+  series: number,
+  win: TimestampWindow,
+): DecodeResult {
   const parsed = waveformSchema.safeParse(doc);
   if (!parsed.success) return { rows: [], rejects: rejectsFromZod(parsed.error, doc), total: 1 };
   const w = parsed.data;
@@ -38,12 +43,20 @@ export function decodeWaveform(doc: unknown, sensor: SensorInfo, series: number,
 
   const convert = w.unit === undefined ? sensor.toCanonical : converterFor(sensor.kind, w.unit);
   if (!convert) {
-    const reject: Reject = { code: 'PP_ERR_UNIT', field: 'unit', message: `unit: "${w.unit}" does not measure acceleration (sensor ${sensor.path} is declared in ${sensor.declaredUnit})` };
+    const reject: Reject = {
+      code: 'PP_ERR_UNIT',
+      field: 'unit',
+      message: `unit: "${w.unit}" does not measure acceleration (sensor ${sensor.path} is declared in ${sensor.declaredUnit})`,
+    };
     return { rows: [], rejects: [reject], total: 1 };
   }
   const expected = sensor.config.sampleRate;
   if (expected !== undefined && Math.abs(w.rate - expected) > expected * 0.01) {
-    const reject: Reject = { code: 'PP_ERR_SCHEMA', field: 'rate', message: `rate: ${w.rate} Hz differs from the ${expected} Hz configured for ${sensor.path}` };
+    const reject: Reject = {
+      code: 'PP_ERR_SCHEMA',
+      field: 'rate',
+      message: `rate: ${w.rate} Hz differs from the ${expected} Hz configured for ${sensor.path}`,
+    };
     return { rows: [], rejects: [reject], total: 1 };
   }
   const samples = new Float32Array(w.samples.length);
@@ -52,13 +65,29 @@ export function decodeWaveform(doc: unknown, sensor: SensorInfo, series: number,
   for (let i = 0; i < w.samples.length; i++) {
     const v = convert(w.samples[i]!);
     if (!(Math.abs(v) <= FLOAT32_MAX)) {
-      return { rows: [], rejects: [{ code: 'PP_ERR_NOT_FINITE', field: `samples[${i}]`, message: `samples[${i}]: ${w.samples[i]} does not fit a 32-bit sample` }], total: 1 };
+      return {
+        rows: [],
+        rejects: [
+          {
+            code: 'PP_ERR_NOT_FINITE',
+            field: `samples[${i}]`,
+            message: `samples[${i}]: ${w.samples[i]} does not fit a 32-bit sample`,
+          },
+        ],
+        total: 1,
+      };
     }
     if (range && (v < range[0] || v > range[1])) {
       const [lo, hi] = sensor.config.range!;
       return {
         rows: [],
-        rejects: [{ code: 'PP_ERR_OUT_OF_RANGE', field: `samples[${i}]`, message: `samples[${i}]: ${w.samples[i]} ${w.unit ?? sensor.declaredUnit} is outside the valid range [${lo}, ${hi}] ${sensor.declaredUnit} of ${sensor.path}` }],
+        rejects: [
+          {
+            code: 'PP_ERR_OUT_OF_RANGE',
+            field: `samples[${i}]`,
+            message: `samples[${i}]: ${w.samples[i]} ${w.unit ?? sensor.declaredUnit} is outside the valid range [${lo}, ${hi}] ${sensor.declaredUnit} of ${sensor.path}`,
+          },
+        ],
         total: 1,
       };
     }

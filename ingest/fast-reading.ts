@@ -17,7 +17,8 @@ export function isReading(x: unknown): x is ReadingPayload {
     const val = o[k];
     switch (k) {
       case 'ts':
-        if (!(typeof val === 'string' || (typeof val === 'number' && Number.isFinite(val)))) return false;
+        if (!(typeof val === 'string' || (typeof val === 'number' && Number.isFinite(val))))
+          return false;
         hasTs = true;
         break;
       case 'v':
@@ -28,7 +29,16 @@ export function isReading(x: unknown): x is ReadingPayload {
         if (typeof val !== 'string' && val !== undefined) return false;
         break;
       case 'q':
-        if (!(val === undefined || val === 'good' || val === 'uncertain' || val === 'bad' || val === 0 || val === 1 || val === 2)) return false;
+        if (!(
+          val === undefined ||
+          val === 'good' ||
+          val === 'uncertain' ||
+          val === 'bad' ||
+          val === 0 ||
+          val === 1 ||
+          val === 2
+        ))
+          return false;
         break;
     }
   }

@@ -7,7 +7,12 @@ import type { LineInfo, PlantIndex, SensorInfo } from '../config/plant-index.js'
 import type { DeadLetterRow, LogRow } from '../store/log-writer.js';
 import type { SeriesRegistry } from '../store/series.js';
 import type { ErrorCode } from '../runtime/errors.js';
-import { BATCH_EVENTS, batchSeriesKey, decodeBatchEvent, type BatchEventType } from './decode-batch-event.js';
+import {
+  BATCH_EVENTS,
+  batchSeriesKey,
+  decodeBatchEvent,
+  type BatchEventType,
+} from './decode-batch-event.js';
 import { decodeReadings, type DecodeResult } from './decode-readings.js';
 import { decodeWaveform } from './decode-waveform.js';
 import { NON_FINITE_MARK, type Reject } from './reject.js';
@@ -49,7 +54,10 @@ export class Ingestor {
     }
     for (const line of index.lines) {
       const series = Object.fromEntries(
-        BATCH_EVENTS.map((e) => [e, seriesRegistry.ensure(batchSeriesKey(line, e), 'batch_event', '1')]),
+        BATCH_EVENTS.map((e) => [
+          e,
+          seriesRegistry.ensure(batchSeriesKey(line, e), 'batch_event', '1'),
+        ]),
       ) as Record<BatchEventType, number>;
       this.targets.set(line.batchTopic, { type: 'line', line, series });
     }
@@ -84,11 +92,19 @@ export class Ingestor {
         if (marked === undefined) throw err;
         doc = JSON.parse(marked);
       } catch {
-        return this.rejectWhole(topic, payload, clientId, { code: 'PP_ERR_MALFORMED_JSON', field: null, message: `payload is not valid JSON: ${(err as Error).message}` });
+        return this.rejectWhole(topic, payload, clientId, {
+          code: 'PP_ERR_MALFORMED_JSON',
+          field: null,
+          message: `payload is not valid JSON: ${(err as Error).message}`,
+        });
       }
     }
     const now = this.clock();
-    const win = { now, maxFutureSkewMs: this.opts.maxFutureSkewMs, earliestMs: this.index.earliestMs };
+    const win = {
+      now,
+      maxFutureSkewMs: this.opts.maxFutureSkewMs,
+      earliestMs: this.index.earliestMs,
+    };
     let result: DecodeResult;
     if (target.type === 'line') {
       result = decodeBatchEvent(doc, target.line, (e) => target.series[e], win);
@@ -98,7 +114,13 @@ export class Ingestor {
       result = decodeReadings(doc, target.sensor, target.series, win);
     }
     if (result.rejects.length === 0) {
-      return { rows: result.rows, deadLetter: null, total: result.total, rejected: 0, rejectCodes: [] };
+      return {
+        rows: result.rows,
+        deadLetter: null,
+        total: result.total,
+        rejected: 0,
+        rejectCodes: [],
+      };
     }
     const rejected = Math.max(result.total - result.rows.length, 1);
     return {
@@ -111,22 +133,62 @@ export class Ingestor {
   }
 
   /** A publish the ACL refused is kept too (C5), with the device that tried it. */
-  aclDenied(topic: string, payload: Buffer, clientId: string | null, device: string | null, allowed: string | undefined): DeadLetterRow {
+  aclDenied(
+    topic: string,
+    payload: Buffer,
+    clientId: string | null,
+    device: string | null,
+    allowed: string | undefined,
+  ): DeadLetterRow {
     const message = device
       ? `device "${device}" may publish only under "${allowed ?? '(no prefix configured)'}/" where no more specific device prefix applies; "${topic}" belongs to ${this.index.ownerOf(topic) ? `device "${this.index.ownerOf(topic)}"` : 'no device'}`
       : `anonymous clients may not publish; connect with a device id and secret`;
-    return this.deadLetter(topic, payload, clientId, [{ code: 'PP_ERR_ACL_DENIED', field: null, message }], 1, 1);
+    return this.deadLetter(
+      topic,
+      payload,
+      clientId,
+      [{ code: 'PP_ERR_ACL_DENIED', field: null, message }],
+      1,
+      1,
+    );
   }
 
-  private rejectWhole(topic: string, payload: Buffer, clientId: string | null, reject: Reject): IngestOutcome {
-    return { rows: [], deadLetter: this.deadLetter(topic, payload, clientId, [reject], 1, 1), total: 1, rejected: 1, rejectCodes: [reject.code] };
+  private rejectWhole(
+    topic: string,
+    payload: Buffer,
+    clientId: string | null,
+    reject: Reject,
+  ): IngestOutcome {
+    return {
+      rows: [],
+      deadLetter: this.deadLetter(topic, payload, clientId, [reject], 1, 1),
+      total: 1,
+      rejected: 1,
+      rejectCodes: [reject.code],
+    };
   }
 
-  private deadLetter(topic: string, payload: Buffer, clientId: string | null, rejects: Reject[], total: number, rejected: number): DeadLetterRow {
+  private deadLetter(
+    topic: string,
+    payload: Buffer,
+    clientId: string | null,
+    rejects: Reject[],
+    total: number,
+    rejected: number,
+  ): DeadLetterRow {
     const first = rejects[0]!;
-    const listed = rejects.slice(0, MAX_LISTED_REJECTS).map((r) => r.message).join('; ');
-    const more = rejects.length > MAX_LISTED_REJECTS ? `; and ${rejects.length - MAX_LISTED_REJECTS} more` : '';
-    const reason = total > 1 ? `${rejected} of ${total} readings rejected: ${listed}${more}` : `${listed}${more}`;
+    const listed = rejects
+      .slice(0, MAX_LISTED_REJECTS)
+      .map((r) => r.message)
+      .join('; ');
+    const more =
+      rejects.length > MAX_LISTED_REJECTS
+        ? `; and ${rejects.length - MAX_LISTED_REJECTS} more`
+        : '';
+    const reason =
+      total > 1
+        ? `${rejected} of ${total} readings rejected: ${listed}${more}`
+        : `${listed}${more}`;
     const cap = this.opts.deadLetterPayloadCap;
     return {
       topic,

@@ -11,7 +11,12 @@ export const timestampSchema = z.union([
 ]);
 
 /** 0 good, 1 uncertain, 2 bad. */
-export const qualitySchema = z.union([z.enum(['good', 'uncertain', 'bad']), z.literal(0), z.literal(1), z.literal(2)]);
+export const qualitySchema = z.union([
+  z.enum(['good', 'uncertain', 'bad']),
+  z.literal(0),
+  z.literal(1),
+  z.literal(2),
+]);
 
 export const readingSchema = z.strictObject({
   ts: timestampSchema,
@@ -44,4 +49,11 @@ export type ReadingPayload = z.infer<typeof readingSchema>;
 export type WaveformPayload = z.infer<typeof waveformSchema>;
 export type BatchEventPayload = z.infer<typeof batchEventSchema>;
 
-export const QUALITY_CODE: Record<string, number> = { good: 0, uncertain: 1, bad: 2, '0': 0, '1': 1, '2': 2 };
+export const QUALITY_CODE: Record<string, number> = {
+  good: 0,
+  uncertain: 1,
+  bad: 2,
+  '0': 0,
+  '1': 1,
+  '2': 2,
+};

@@ -9,7 +9,10 @@ export interface Reject {
   message: string;
 }
 
-export function formatPath(path: readonly PropertyKey[], prefix: readonly PropertyKey[] = []): string | null {
+export function formatPath(
+  path: readonly PropertyKey[],
+  prefix: readonly PropertyKey[] = [],
+): string | null {
   const all = [...prefix, ...path];
   if (all.length === 0) return null;
   return all
@@ -31,12 +34,20 @@ function valueAt(input: unknown, path: readonly PropertyKey[]): unknown {
 export const NON_FINITE_MARK = '\u0000pp-non-finite:';
 
 /** Turns zod issues into rejects that name the field; a non-finite number gets its own code. */
-export function rejectsFromZod(error: z.ZodError, input: unknown, prefix: readonly PropertyKey[] = []): Reject[] {
+export function rejectsFromZod(
+  error: z.ZodError,
+  input: unknown,
+  prefix: readonly PropertyKey[] = [],
+): Reject[] {
   return error.issues.map((issue) => {
     const field = formatPath(issue.path, prefix);
     const value = valueAt(input, issue.path);
     if (typeof value === 'number' && !Number.isFinite(value)) {
-      return { code: 'PP_ERR_NOT_FINITE', field, message: `${field ?? 'value'} is ${value}, not a finite number` };
+      return {
+        code: 'PP_ERR_NOT_FINITE',
+        field,
+        message: `${field ?? 'value'} is ${value}, not a finite number`,
+      };
     }
     if (typeof value === 'string' && value.startsWith(NON_FINITE_MARK)) {
       const token = value.slice(NON_FINITE_MARK.length);

@@ -11,7 +11,10 @@ export const ERRORS = {
   PP_ERR_UNKNOWN_SENSOR: { status: 404, title: 'topic names no sensor or line in the plant model' },
   PP_ERR_UNIT: { status: 400, title: 'unit does not measure the sensor kind' },
   PP_ERR_OUT_OF_RANGE: { status: 400, title: 'value outside the sensor valid range' },
-  PP_ERR_TIMESTAMP: { status: 400, title: 'timestamp missing, malformed or outside the accepted window' },
+  PP_ERR_TIMESTAMP: {
+    status: 400,
+    title: 'timestamp missing, malformed or outside the accepted window',
+  },
   PP_ERR_ACL_DENIED: { status: 403, title: 'device published outside its topic prefix' },
   // API.
   PP_ERR_BAD_REQUEST: { status: 400, title: 'request parameters are invalid' },

@@ -58,7 +58,10 @@ export async function startPlantPulse(opts: StartOptions): Promise<RunningPlantP
     },
     onCommitError: (err, s) => {
       metrics.commitErrors.inc();
-      log.error({ err: err.message, rows: s.rows, submissions: s.submissions }, 'group commit failed; those messages are not acknowledged');
+      log.error(
+        { err: err.message, rows: s.rows, submissions: s.submissions },
+        'group commit failed; those messages are not acknowledged',
+      );
     },
   });
 
@@ -82,7 +85,15 @@ export async function startPlantPulse(opts: StartOptions): Promise<RunningPlantP
     });
     warnAboutAccess(index, credentials, log);
 
-    const ctx: BrokerContext = { index, ingestor, writer: store.writer, credentials, metrics, log: log.child({ component: 'broker' }), identities: new WeakMap() };
+    const ctx: BrokerContext = {
+      index,
+      ingestor,
+      writer: store.writer,
+      credentials,
+      metrics,
+      log: log.child({ component: 'broker' }),
+      identities: new WeakMap(),
+    };
     broker = new EmbeddedBroker(ctx, {
       host: model.mqtt.host,
       port: opts.mqttPort ?? model.mqtt.port,
@@ -101,7 +112,9 @@ export async function startPlantPulse(opts: StartOptions): Promise<RunningPlantP
       dataDir: opts.dataDir,
       startedAt,
       readiness: () => ({
-        log: store.writer.failing ? { ready: false, detail: `last commit failed: ${store.writer.failing.message}` } : { ready: true },
+        log: store.writer.failing
+          ? { ready: false, detail: `last commit failed: ${store.writer.failing.message}` }
+          : { ready: true },
         broker: { ready: true, detail: `${broker?.aedes.connectedClients ?? 0} clients` },
       }),
     });
@@ -111,7 +124,17 @@ export async function startPlantPulse(opts: StartOptions): Promise<RunningPlantP
     timer = setInterval(() => maintain(store, log), model.storage.maintenanceInterval);
     timer.unref();
 
-    log.info({ mqttPort, httpPort, dataDir: opts.dataDir, sensors: index.sensors.length, devices: index.devices.size, durability: model.ingest.durability }, 'PlantPulse ready');
+    log.info(
+      {
+        mqttPort,
+        httpPort,
+        dataDir: opts.dataDir,
+        sensors: index.sensors.length,
+        devices: index.devices.size,
+        durability: model.ingest.durability,
+      },
+      'PlantPulse ready',
+    );
     return { index, store, metrics, broker, app, mqttPort, httpPort, stop };
   } catch (err) {
     await stop().catch(() => undefined);
@@ -136,14 +159,25 @@ function warnAboutAccess(index: PlantIndex, credentials: DeviceCredentials, log:
     );
   }
   if (!index.model.mqtt.allowAnonymous) {
-    const orphans = [...index.sensors.filter((s) => !s.device).map((s) => s.topic), ...index.lines.filter((l) => !l.device).map((l) => l.batchTopic)];
+    const orphans = [
+      ...index.sensors.filter((s) => !s.device).map((s) => s.topic),
+      ...index.lines.filter((l) => !l.device).map((l) => l.batchTopic),
+    ];
     if (orphans.length > 0) {
-      log.warn({ topics: orphans.slice(0, 20), count: orphans.length }, 'no device prefix covers these topics, so nobody can publish them; check the devices: prefixes in the plant model');
+      log.warn(
+        { topics: orphans.slice(0, 20), count: orphans.length },
+        'no device prefix covers these topics, so nobody can publish them; check the devices: prefixes in the plant model',
+      );
     }
   }
   const missing = [...index.devices.keys()].filter((d) => !credentials.has(d));
   if (missing.length > 0) {
-    log.warn({ devices: missing }, `${missing.length} device(s) of the plant model have no credentials and cannot connect; run \`plantpulse devices add --device ID\``);
+    log.warn(
+      { devices: missing },
+      `${missing.length} device(s) of the plant model have no credentials and cannot connect; run \`plantpulse devices add --device ID\``,
+    );
   }
-  log.warn('the HTTP API does not yet require tokens (roles are declared per route; enforcement comes with the security work): keep it on a trusted network');
+  log.warn(
+    'the HTTP API does not yet require tokens (roles are declared per route; enforcement comes with the security work): keep it on a trusted network',
+  );
 }

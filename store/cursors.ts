@@ -25,7 +25,9 @@ export class Cursors {
 
   /** The lowest saved position: retention may not delete rows at or after it. */
   minimum(): number | undefined {
-    const row = this.db.prepare('SELECT MIN(pos) AS pos FROM cursors').get() as { pos: number | null };
+    const row = this.db.prepare('SELECT MIN(pos) AS pos FROM cursors').get() as {
+      pos: number | null;
+    };
     return row.pos ?? undefined;
   }
 

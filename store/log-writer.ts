@@ -68,7 +68,10 @@ export class LogWriter {
   private lastError: Error | undefined;
   private readonly insertRow: Database.Statement;
   private readonly insertDeadLetter: Database.Statement;
-  private readonly commitAll: (batch: Pending[], now: number) => { inserted: number; perEntry: CommitOutcome[]; deadLetters: number };
+  private readonly commitAll: (
+    batch: Pending[],
+    now: number,
+  ) => { inserted: number; perEntry: CommitOutcome[]; deadLetters: number };
   private readonly lastPosStmt: Database.Statement<[], { pos: number | null }>;
 
   constructor(
@@ -90,10 +93,26 @@ export class LogWriter {
       for (const entry of batch) {
         let entryInserted = 0;
         for (const r of entry.rows) {
-          entryInserted += this.insertRow.run(r.series, r.ts, r.value, r.quality, r.body, now).changes;
+          entryInserted += this.insertRow.run(
+            r.series,
+            r.ts,
+            r.value,
+            r.quality,
+            r.body,
+            now,
+          ).changes;
         }
         for (const d of entry.deadLetters) {
-          this.insertDeadLetter.run(now, d.topic, d.clientId, d.code, d.field, d.reason, d.payload, d.payloadSize);
+          this.insertDeadLetter.run(
+            now,
+            d.topic,
+            d.clientId,
+            d.code,
+            d.field,
+            d.reason,
+            d.payload,
+            d.payloadSize,
+          );
         }
         deadLetters += entry.deadLetters.length;
         inserted += entryInserted;
@@ -106,7 +125,10 @@ export class LogWriter {
   /** Queues rows and dead letters; `done` is called after they are committed (or the commit failed). */
   submit(rows: LogRow[], deadLetters: DeadLetterRow[], done: CommitCallback): void {
     if (this.closed) {
-      done(new Error('the log is closed (PlantPulse is shutting down)'), { inserted: 0, duplicates: 0 });
+      done(new Error('the log is closed (PlantPulse is shutting down)'), {
+        inserted: 0,
+        duplicates: 0,
+      });
       return;
     }
     this.pending.push({ rows, deadLetters, done });

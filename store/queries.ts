@@ -48,7 +48,10 @@ export class LogQueries {
   private readonly rawBuckets: Database.Statement<[BucketParams], Bucket & { bucket: number }>;
   private readonly rollupBuckets: Database.Statement<[BucketParams], Bucket & { bucket: number }>;
   private readonly deadLettersStmt: Database.Statement<[number, number], Record<string, unknown>>;
-  private readonly deadLettersByCode: Database.Statement<[string, number, number], Record<string, unknown>>;
+  private readonly deadLettersByCode: Database.Statement<
+    [string, number, number],
+    Record<string, unknown>
+  >;
 
   constructor(private readonly db: Database.Database) {
     this.raw = db.prepare(
@@ -70,7 +73,8 @@ export class LogQueries {
                    ROW_NUMBER() OVER (PARTITION BY minute - (minute % @step) ORDER BY last_ts DESC) AS rn
             FROM rollup_1m WHERE series = @series AND minute >= @from AND minute < @to)
       GROUP BY bucket ORDER BY bucket`);
-    const dl = 'SELECT id, received, topic, client_id, code, field, reason, payload, payload_size FROM dead_letters';
+    const dl =
+      'SELECT id, received, topic, client_id, code, field, reason, payload, payload_size FROM dead_letters';
     this.deadLettersStmt = db.prepare(`${dl} WHERE id < ? ORDER BY id DESC LIMIT ?`);
     this.deadLettersByCode = db.prepare(`${dl} WHERE code = ? AND id < ? ORDER BY id DESC LIMIT ?`);
   }
@@ -80,10 +84,23 @@ export class LogQueries {
   }
 
   /** Buckets of `stepMs` from raw rows (any step) or from rollups (whole minutes). */
-  buckets(series: number, from: number, to: number, stepMs: number, source: 'raw' | 'rollup_1m'): Bucket[] {
+  buckets(
+    series: number,
+    from: number,
+    to: number,
+    stepMs: number,
+    source: 'raw' | 'rollup_1m',
+  ): Bucket[] {
     const stmt = source === 'raw' ? this.rawBuckets : this.rollupBuckets;
     const rows = stmt.all({ step: stepMs, series, from, to });
-    return rows.map(({ bucket, count, mean, min, max, last }) => ({ ts: bucket, count, mean, min, max, last }));
+    return rows.map(({ bucket, count, mean, min, max, last }) => ({
+      ts: bucket,
+      count,
+      mean,
+      min,
+      max,
+      last,
+    }));
   }
 
   deadLetters(opts: { limit: number; before?: number; code?: string }): DeadLetterRecord[] {
@@ -126,15 +143,20 @@ export class LogQueries {
   counts(): { readings: number; deadLetters: number; series: number; lastPos: number } {
     // COUNT(*) on the log scans an index; fine for stats at human request rates.
     const readings = (this.db.prepare('SELECT COUNT(*) AS n FROM log').get() as { n: number }).n;
-    const deadLetters = (this.db.prepare('SELECT COUNT(*) AS n FROM dead_letters').get() as { n: number }).n;
+    const deadLetters = (
+      this.db.prepare('SELECT COUNT(*) AS n FROM dead_letters').get() as { n: number }
+    ).n;
     const series = (this.db.prepare('SELECT COUNT(*) AS n FROM series').get() as { n: number }).n;
     // Positions may have gaps (an ignored duplicate uses one up); the last row's position is what consumers reach.
-    const lastPos = (this.db.prepare('SELECT MAX(pos) AS n FROM log').get() as { n: number | null }).n ?? 0;
+    const lastPos =
+      (this.db.prepare('SELECT MAX(pos) AS n FROM log').get() as { n: number | null }).n ?? 0;
     return { readings, deadLetters, series, lastPos };
   }
 
   deadLettersByReason(): { code: string; count: number }[] {
-    return this.db.prepare('SELECT code, COUNT(*) AS count FROM dead_letters GROUP BY code ORDER BY count DESC').all() as {
+    return this.db
+      .prepare('SELECT code, COUNT(*) AS count FROM dead_letters GROUP BY code ORDER BY count DESC')
+      .all() as {
       code: string;
       count: number;
     }[];
@@ -143,7 +165,7 @@ export class LogQueries {
 
 /** Drops an incomplete UTF-8 sequence at the end (a size cap can cut one in half). */
 function trimPartialUtf8(buf: Buffer): Buffer {
-  let end = buf.length;
+  const end = buf.length;
   for (let back = 1; back <= 3 && end - back >= 0; back++) {
     const b = buf[end - back]!;
     if ((b & 0xc0) === 0x80) continue; // continuation byte

@@ -22,7 +22,10 @@ interface Agg {
 }
 
 export class Rollups {
-  private readonly readStmt: Database.Statement<[number, number], { pos: number; series: number; ts: number; value: number | null }>;
+  private readonly readStmt: Database.Statement<
+    [number, number],
+    { pos: number; series: number; ts: number; value: number | null }
+  >;
   private readonly upsert: Database.Statement;
   private readonly apply: (aggs: Iterable<Agg>, cursor: number) => void;
 
@@ -30,7 +33,9 @@ export class Rollups {
     db: Database.Database,
     private readonly cursors: Cursors,
   ) {
-    this.readStmt = db.prepare('SELECT pos, series, ts, value FROM log WHERE pos > ? ORDER BY pos LIMIT ?');
+    this.readStmt = db.prepare(
+      'SELECT pos, series, ts, value FROM log WHERE pos > ? ORDER BY pos LIMIT ?',
+    );
     this.upsert = db.prepare(`
       INSERT INTO rollup_1m(series, minute, count, sum, min, max, last, last_ts)
       VALUES (@series, @minute, @count, @sum, @min, @max, @last, @lastTs)
@@ -59,7 +64,16 @@ export class Rollups {
       const key = `${r.series}:${minute}`;
       const a = aggs.get(key);
       if (!a) {
-        aggs.set(key, { series: r.series, minute, count: 1, sum: r.value, min: r.value, max: r.value, last: r.value, lastTs: r.ts });
+        aggs.set(key, {
+          series: r.series,
+          minute,
+          count: 1,
+          sum: r.value,
+          min: r.value,
+          max: r.value,
+          last: r.value,
+          lastTs: r.ts,
+        });
       } else {
         a.count++;
         a.sum += r.value;

@@ -35,7 +35,11 @@ export interface Store {
 export function openStore(opts: StoreOptions): Store {
   const db = openDatabase(opts.dataDir, { durability: opts.durability });
   const cursors = new Cursors(db);
-  const writer = new LogWriter(db, { maxRows: opts.commitMaxRows, onCommit: opts.onCommit, onError: opts.onCommitError });
+  const writer = new LogWriter(db, {
+    maxRows: opts.commitMaxRows,
+    onCommit: opts.onCommit,
+    onError: opts.onCommitError,
+  });
   let closed = false;
   return {
     db,
@@ -43,7 +47,10 @@ export function openStore(opts: StoreOptions): Store {
     writer,
     cursors,
     rollups: new Rollups(db, cursors),
-    retention: new Retention(db, cursors, { rawRetentionMs: opts.rawRetentionMs, rollupRetentionMs: opts.rollupRetentionMs }),
+    retention: new Retention(db, cursors, {
+      rawRetentionMs: opts.rawRetentionMs,
+      rollupRetentionMs: opts.rollupRetentionMs,
+    }),
     queries: new LogQueries(db),
     close() {
       if (closed) return;

@@ -15,22 +15,39 @@ export const healthRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, deps) =>
       config: { role: 'public' },
       schema: {
         summary: 'Liveness and per-component readiness',
-        response: { 200: z.object({ status: z.enum(['ok', 'degraded']), uptimeS: z.number(), components: z.record(z.string(), component) }) },
+        response: {
+          200: z.object({
+            status: z.enum(['ok', 'degraded']),
+            uptimeS: z.number(),
+            components: z.record(z.string(), component),
+          }),
+        },
       },
     },
     async () => {
       const components = deps.readiness();
       const ok = Object.values(components).every((c) => c.ready);
-      return { status: ok ? ('ok' as const) : ('degraded' as const), uptimeS: Math.round((Date.now() - deps.startedAt) / 1000), components };
+      return {
+        status: ok ? ('ok' as const) : ('degraded' as const),
+        uptimeS: Math.round((Date.now() - deps.startedAt) / 1000),
+        components,
+      };
     },
   );
 
-  app.get('/metrics', { config: { role: 'viewer' }, schema: { summary: 'Prometheus metrics (text exposition format)' } }, async (_req, reply) => {
-    deps.metrics.logBytes.set(logSize(deps.dataDir));
-    deps.metrics.logPosition.set(deps.store.queries.counts().lastPos);
-    void reply.header('content-type', deps.metrics.registry.contentType);
-    return deps.metrics.registry.metrics();
-  });
+  app.get(
+    '/metrics',
+    {
+      config: { role: 'viewer' },
+      schema: { summary: 'Prometheus metrics (text exposition format)' },
+    },
+    async (_req, reply) => {
+      deps.metrics.logBytes.set(logSize(deps.dataDir));
+      deps.metrics.logPosition.set(deps.store.queries.counts().lastPos);
+      void reply.header('content-type', deps.metrics.registry.contentType);
+      return deps.metrics.registry.metrics();
+    },
+  );
 };
 
 function logSize(dataDir: string): number {

@@ -50,7 +50,9 @@ export const inventoryRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, deps)
         logPosition: c.lastPos,
         sensors: deps.index.sensors.length,
         devices: deps.index.devices.size,
-        rejectsByCode: Object.fromEntries(deps.store.queries.deadLettersByReason().map((r) => [r.code, r.count])),
+        rejectsByCode: Object.fromEntries(
+          deps.store.queries.deadLettersByReason().map((r) => [r.code, r.count]),
+        ),
       };
     },
   );

@@ -35,7 +35,14 @@ export const readingsRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, deps) 
             points: z.array(
               z.union([
                 z.object({ ts: z.number(), value: z.number().nullable(), quality: z.number() }),
-                z.object({ ts: z.number(), count: z.number(), mean: z.number(), min: z.number(), max: z.number(), last: z.number() }),
+                z.object({
+                  ts: z.number(),
+                  count: z.number(),
+                  mean: z.number(),
+                  min: z.number(),
+                  max: z.number(),
+                  last: z.number(),
+                }),
               ]),
             ),
           }),
@@ -49,19 +56,42 @@ export const readingsRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, deps) 
       const sensor = deps.index.sensorByPath.get(q.sensor);
       const series = sensor ? deps.store.series.get(sensor.path) : undefined;
       if (!sensor || !series) {
-        throw new CodedError('PP_ERR_NOT_FOUND', `no sensor "${q.sensor}"; GET /api/v1/sensors lists the paths (site/line/machine/sensor)`);
+        throw new CodedError(
+          'PP_ERR_NOT_FOUND',
+          `no sensor "${q.sensor}"; GET /api/v1/sensors lists the paths (site/line/machine/sensor)`,
+        );
       }
       const to = q.to ?? Date.now();
       const from = q.from ?? to - 3_600_000;
-      if (from >= to) throw new CodedError('PP_ERR_BAD_REQUEST', `from (${new Date(from).toISOString()}) must be before to (${new Date(to).toISOString()})`);
+      if (from >= to)
+        throw new CodedError(
+          'PP_ERR_BAD_REQUEST',
+          `from (${new Date(from).toISOString()}) must be before to (${new Date(to).toISOString()})`,
+        );
       const base = { sensor: sensor.path, unit: sensor.canonicalUnit, from, to };
       if (q.step === undefined) {
-        return { ...base, step: null, source: 'raw' as const, points: deps.store.queries.readings(series.id, from, to, q.limit) };
+        return {
+          ...base,
+          step: null,
+          source: 'raw' as const,
+          points: deps.store.queries.readings(series.id, from, to, q.limit),
+        };
       }
       if (q.step % MINUTE === 0) {
         deps.store.rollups.catchUp();
-        const points = deps.store.queries.buckets(series.id, from - (from % q.step), to, q.step, 'rollup_1m');
-        return { ...base, step: q.step, source: 'rollup_1m' as const, points: points.slice(0, q.limit) };
+        const points = deps.store.queries.buckets(
+          series.id,
+          from - (from % q.step),
+          to,
+          q.step,
+          'rollup_1m',
+        );
+        return {
+          ...base,
+          step: q.step,
+          source: 'rollup_1m' as const,
+          points: points.slice(0, q.limit),
+        };
       }
       const points = deps.store.queries.buckets(series.id, from, to, q.step, 'raw');
       return { ...base, step: q.step, source: 'raw' as const, points: points.slice(0, q.limit) };
@@ -77,7 +107,10 @@ export const readingsRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, deps) 
         querystring: z.object({
           limit: z.coerce.number().int().min(1).max(1000).default(100),
           before: z.coerce.number().int().optional().describe('page: only ids below this'),
-          code: z.string().regex(/^PP_ERR_[A-Z_]+$/).optional(),
+          code: z
+            .string()
+            .regex(/^PP_ERR_[A-Z_]+$/)
+            .optional(),
         }),
         response: {
           200: z.object({
@@ -90,7 +123,9 @@ export const readingsRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, deps) 
                 code: z.string(),
                 field: z.string().nullable(),
                 reason: z.string(),
-                payload: z.string().describe('the kept bytes, as text, or base64 when payloadEncoding says so'),
+                payload: z
+                  .string()
+                  .describe('the kept bytes, as text, or base64 when payloadEncoding says so'),
                 payloadEncoding: z.enum(['utf8', 'base64']),
                 payloadSize: z.number(),
                 truncated: z.boolean(),

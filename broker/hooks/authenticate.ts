@@ -13,20 +13,31 @@ function refuse(returnCode: 4 | 5, message: string): AuthenticateError {
 
 export function authenticateHook(ctx: BrokerContext) {
   const allowAnonymous = ctx.index.model.mqtt.allowAnonymous;
-  return (client: Client, username: string | undefined, password: Buffer | undefined, done: (err: AuthenticateError | null, ok: boolean | null) => void): void => {
+  return (
+    client: Client,
+    username: string | undefined,
+    password: Buffer | undefined,
+    done: (err: AuthenticateError | null, ok: boolean | null) => void,
+  ): void => {
     if (!username) {
       if (allowAnonymous) {
         ctx.identities.set(client, { device: null });
         return done(null, true);
       }
       ctx.metrics.authFailures.inc({ reason: 'anonymous' });
-      ctx.log.warn({ clientId: client.id }, 'refused anonymous MQTT connection (mqtt.allowAnonymous is false)');
+      ctx.log.warn(
+        { clientId: client.id },
+        'refused anonymous MQTT connection (mqtt.allowAnonymous is false)',
+      );
       return done(refuse(5, 'anonymous access is disabled'), null);
     }
     const device = ctx.index.devices.get(username);
     if (!device) {
       ctx.metrics.authFailures.inc({ reason: 'unknown_device' });
-      ctx.log.warn({ clientId: client.id, device: username }, 'refused MQTT connection: device is not in the plant model');
+      ctx.log.warn(
+        { clientId: client.id, device: username },
+        'refused MQTT connection: device is not in the plant model',
+      );
       return done(refuse(5, 'unknown device'), null);
     }
     ctx.credentials
@@ -36,7 +47,9 @@ export function authenticateHook(ctx: BrokerContext) {
           ctx.identities.set(client, { device });
           return done(null, true);
         }
-        ctx.metrics.authFailures.inc({ reason: result === 'unknown' ? 'no_credentials' : 'wrong_secret' });
+        ctx.metrics.authFailures.inc({
+          reason: result === 'unknown' ? 'no_credentials' : 'wrong_secret',
+        });
         ctx.log.warn(
           { clientId: client.id, device: username },
           result === 'unknown'

@@ -16,7 +16,11 @@ import { SINK_TOPIC, type BrokerContext } from '../context.js';
 
 export function authorizePublishHook(ctx: BrokerContext) {
   const { metrics } = ctx;
-  return (client: Client | null, packet: PublishPacket, done: (err?: Error | null) => void): void => {
+  return (
+    client: Client | null,
+    packet: PublishPacket,
+    done: (err?: Error | null) => void,
+  ): void => {
     if (!client) return done(null); // published by PlantPulse itself (alerts, $SYS)
     metrics.messagesIn.inc();
     const identity = ctx.identities.get(client);
@@ -25,24 +29,54 @@ export function authorizePublishHook(ctx: BrokerContext) {
 
     // A topic belongs to the device with the most specific prefix covering it, so a line gateway
     // cannot publish into the prefix of a dedicated device (e.g. a condition-monitoring box) below it.
-    if (topic.startsWith('$') || !identity || (identity.device && ctx.index.ownerOf(topic) !== identity.device.id)) {
+    if (
+      topic.startsWith('$') ||
+      !identity ||
+      (identity.device && ctx.index.ownerOf(topic) !== identity.device.id)
+    ) {
       metrics.aclDenied.inc({ action: 'publish' });
       metrics.rejects.inc({ code: 'PP_ERR_ACL_DENIED' });
-      ctx.log.warn({ clientId: client.id, device: identity?.device?.id, topic }, 'publish outside the device topic prefix refused');
-      const dl = ctx.ingestor.aclDenied(topic, payload, client.id, identity?.device?.id ?? null, identity?.device?.prefix);
+      ctx.log.warn(
+        { clientId: client.id, device: identity?.device?.id, topic },
+        'publish outside the device topic prefix refused',
+      );
+      const dl = ctx.ingestor.aclDenied(
+        topic,
+        payload,
+        client.id,
+        identity?.device?.id ?? null,
+        identity?.device?.prefix,
+      );
       return commit(ctx, [], [dl], packet, true, done);
     }
 
     const outcome = ctx.ingestor.handle(topic, payload, client.id);
     for (const code of outcome.rejectCodes) metrics.rejects.inc({ code });
-    commit(ctx, outcome.rows, outcome.deadLetter ? [outcome.deadLetter] : [], packet, outcome.rows.length === 0, done);
+    commit(
+      ctx,
+      outcome.rows,
+      outcome.deadLetter ? [outcome.deadLetter] : [],
+      packet,
+      outcome.rows.length === 0,
+      done,
+    );
   };
 }
 
-function commit(ctx: BrokerContext, rows: LogRow[], deadLetters: DeadLetterRow[], packet: PublishPacket, sink: boolean, done: (err?: Error | null) => void): void {
+function commit(
+  ctx: BrokerContext,
+  rows: LogRow[],
+  deadLetters: DeadLetterRow[],
+  packet: PublishPacket,
+  sink: boolean,
+  done: (err?: Error | null) => void,
+): void {
   ctx.writer.submit(rows, deadLetters, (err) => {
     if (err) {
-      ctx.log.error({ err: err.message, topic: packet.topic }, 'commit failed; not acknowledging (the device will resend)');
+      ctx.log.error(
+        { err: err.message, topic: packet.topic },
+        'commit failed; not acknowledging (the device will resend)',
+      );
       return done(err);
     }
     if (sink) {

@@ -33,15 +33,33 @@ export function authorizeSubscribeHook(ctx: BrokerContext) {
   const devices = [...ctx.index.devices.values()];
   /** Within its own prefix, and not into the prefix of a more specific device nested below it. */
   const mayRead = (own: { id: string; prefix: string }, filter: string) =>
-    filterWithin(own.prefix, filter) && !devices.some((d) => d.id !== own.id && d.prefix.length > own.prefix.length && filterWithin(own.prefix, d.prefix) && filterReaches(filter, d.prefix));
+    filterWithin(own.prefix, filter) &&
+    !devices.some(
+      (d) =>
+        d.id !== own.id &&
+        d.prefix.length > own.prefix.length &&
+        filterWithin(own.prefix, d.prefix) &&
+        filterReaches(filter, d.prefix),
+    );
 
-  return (client: Client | null, sub: Subscription, done: (err: Error | null, sub?: Subscription | null) => void): void => {
+  return (
+    client: Client | null,
+    sub: Subscription,
+    done: (err: Error | null, sub?: Subscription | null) => void,
+  ): void => {
     if (!client) return done(null, sub);
     const identity = ctx.identities.get(client);
-    const allowed = sub.topic.startsWith('$') ? false : identity?.device ? mayRead(identity.device, sub.topic) : identity !== undefined;
+    const allowed = sub.topic.startsWith('$')
+      ? false
+      : identity?.device
+        ? mayRead(identity.device, sub.topic)
+        : identity !== undefined;
     if (allowed) return done(null, sub);
     ctx.metrics.aclDenied.inc({ action: 'subscribe' });
-    ctx.log.warn({ clientId: client.id, device: identity?.device?.id, filter: sub.topic }, 'subscription outside the device topic prefix refused');
+    ctx.log.warn(
+      { clientId: client.id, device: identity?.device?.id, filter: sub.topic },
+      'subscription outside the device topic prefix refused',
+    );
     done(null, null);
   };
 }

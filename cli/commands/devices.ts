@@ -9,16 +9,23 @@ export function registerDevices(program: Command): void {
 
   devices
     .command('add')
-    .description('create (or rotate) the secret of a device of the plant model; prints the secret once, as the last line')
+    .description(
+      'create (or rotate) the secret of a device of the plant model; prints the secret once, as the last line',
+    )
     .requiredOption('-c, --config <file>', 'plant model YAML')
     .requiredOption('-d, --data-dir <dir>', 'data directory of the PlantPulse instance')
-    .requiredOption('--device <id>', 'device id (its MQTT user name), as listed under devices: in the plant model')
+    .requiredOption(
+      '--device <id>',
+      'device id (its MQTT user name), as listed under devices: in the plant model',
+    )
     .action(async (opts: { config: string; dataDir: string; device: string }) => {
       const model = loadPlantModel(opts.config);
       const device = model.devices.find((d) => d.id === opts.device);
       if (!device) {
         const known = model.devices.map((d) => d.id).join(', ') || '(none)';
-        throw new CliError(`device "${opts.device}" is not in ${opts.config}; add it under devices: first (known: ${known})`);
+        throw new CliError(
+          `device "${opts.device}" is not in ${opts.config}; add it under devices: first (known: ${known})`,
+        );
       }
       const db = openDatabase(opts.dataDir, { durability: 'full' });
       try {
@@ -48,7 +55,11 @@ export function registerDevices(program: Command): void {
         const creds = new Map(new DeviceCredentials(db).list().map((c) => [c.id, c]));
         for (const d of model.devices) {
           const c = creds.get(d.id);
-          const state = !c ? 'no credentials' : c.disabled ? 'disabled' : `credentials since ${new Date(c.created).toISOString()}`;
+          const state = !c
+            ? 'no credentials'
+            : c.disabled
+              ? 'disabled'
+              : `credentials since ${new Date(c.created).toISOString()}`;
           process.stdout.write(`${d.id}\t${d.prefix}/\t${state}\n`);
         }
       } finally {
