@@ -6,7 +6,10 @@ import { Command, CommanderError } from 'commander';
 import { ConfigError } from '../config/load.js';
 import { CliError } from './cli-error.js';
 import { registerConfig } from './commands/config.js';
+import { registerDemo } from './commands/demo.js';
 import { registerDevices } from './commands/devices.js';
+import { registerReplay } from './commands/replay.js';
+import { registerSimulate } from './commands/simulate.js';
 import { registerStart } from './commands/start.js';
 
 const program = new Command()
@@ -19,6 +22,9 @@ const program = new Command()
 registerStart(program);
 registerDevices(program);
 registerConfig(program);
+registerSimulate(program);
+registerDemo(program);
+registerReplay(program);
 
 try {
   await program.parseAsync(process.argv);
@@ -30,7 +36,9 @@ try {
   }
   const e = err as NodeJS.ErrnoException;
   if (e.code === 'EADDRINUSE') {
-    process.stderr.write(`plantpulse: a port is already in use (${e.message}); pick another with --mqtt-port / --http-port\n`);
+    process.stderr.write(
+      `plantpulse: a port is already in use (${e.message}); pick another with --mqtt-port / --http-port\n`,
+    );
     process.exit(2);
   }
   process.stderr.write(`plantpulse: ${e.stack ?? String(e)}\n`);

@@ -6,5 +6,7 @@ import { execFileSync } from 'node:child_process';
 
 export default function setup(): void {
   if (process.env.PLANTPULSE_SKIP_BUILD === '1') return;
-  execFileSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.build.json'], { stdio: 'inherit' });
+  execFileSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.build.json'], {
+    stdio: 'inherit',
+  });
 }

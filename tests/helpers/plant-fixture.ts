@@ -8,14 +8,30 @@ import type { PlantModelInput } from '../../config/schema.js';
  * `power` sensor (kW, range 0–500) and a `temp` sensor (°C), a waveform sensor on m1, and two
  * devices: `gw1` (prefix plants/t/l1) and `gw2` (prefix plants/t/l2, a line with one machine).
  */
-export function testPlant(opts: { machines?: number; anonymous?: boolean; overrides?: Partial<PlantModelInput> } = {}): PlantModelInput {
+export function testPlant(
+  opts: { machines?: number; anonymous?: boolean; overrides?: Partial<PlantModelInput> } = {},
+): PlantModelInput {
   const n = opts.machines ?? 3;
   const machines = Array.from({ length: n }, (_, i) => ({
     id: `m${i + 1}`,
     sensors: [
-      { id: 'power', kind: 'power' as const, unit: 'kW', interval: '1s', range: [0, 500] as [number, number] },
-      { id: 'temp', kind: 'temperature' as const, unit: '°C', interval: '5s', range: [-20, 150] as [number, number] },
-      ...(i === 0 ? [{ id: 'vib', kind: 'waveform' as const, unit: 'g', interval: '1m', sampleRate: 1024 }] : []),
+      {
+        id: 'power',
+        kind: 'power' as const,
+        unit: 'kW',
+        interval: '1s',
+        range: [0, 500] as [number, number],
+      },
+      {
+        id: 'temp',
+        kind: 'temperature' as const,
+        unit: '°C',
+        interval: '5s',
+        range: [-20, 150] as [number, number],
+      },
+      ...(i === 0
+        ? [{ id: 'vib', kind: 'waveform' as const, unit: 'g', interval: '1m', sampleRate: 1024 }]
+        : []),
     ],
   }));
   return {
@@ -25,7 +41,12 @@ export function testPlant(opts: { machines?: number; anonymous?: boolean; overri
         id: 't',
         lines: [
           { id: 'l1', machines },
-          { id: 'l2', machines: [{ id: 'x1', sensors: [{ id: 'power', kind: 'power', unit: 'kW', interval: '1s' }] }] },
+          {
+            id: 'l2',
+            machines: [
+              { id: 'x1', sensors: [{ id: 'power', kind: 'power', unit: 'kW', interval: '1s' }] },
+            ],
+          },
         ],
       },
     ],

@@ -24,15 +24,44 @@ export interface PlantPulseChild {
   exited: Promise<number | null>;
 }
 
-export async function startChild(opts: { config: string; dataDir: string; mqttPort?: number; httpPort?: number; env?: Record<string, string>; timeoutMs?: number }): Promise<PlantPulseChild> {
-  const args = [CLI, 'start', '--config', opts.config, '--data-dir', opts.dataDir, '--mqtt-port', String(opts.mqttPort ?? 0), '--http-port', String(opts.httpPort ?? 0)];
-  const child = spawn(process.execPath, args, { env: { ...process.env, ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+export async function startChild(opts: {
+  config: string;
+  dataDir: string;
+  mqttPort?: number;
+  httpPort?: number;
+  env?: Record<string, string>;
+  timeoutMs?: number;
+}): Promise<PlantPulseChild> {
+  const args = [
+    CLI,
+    'start',
+    '--config',
+    opts.config,
+    '--data-dir',
+    opts.dataDir,
+    '--mqtt-port',
+    String(opts.mqttPort ?? 0),
+    '--http-port',
+    String(opts.httpPort ?? 0),
+  ];
+  const child = spawn(process.execPath, args, {
+    env: { ...process.env, ...opts.env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   const logs: Record<string, unknown>[] = [];
   const stderr: string[] = [];
   const exited = new Promise<number | null>((res) => child.once('exit', (code) => res(code)));
   createInterface({ input: child.stderr! }).on('line', (l) => stderr.push(l));
   const ready = new Promise<{ mqttPort: number; httpPort: number }>((res, rej) => {
-    const timer = setTimeout(() => rej(new Error(`PlantPulse did not become ready within ${opts.timeoutMs ?? 20000} ms; stderr: ${stderr.join('\n')}`)), opts.timeoutMs ?? 20_000);
+    const timer = setTimeout(
+      () =>
+        rej(
+          new Error(
+            `PlantPulse did not become ready within ${opts.timeoutMs ?? 20000} ms; stderr: ${stderr.join('\n')}`,
+          ),
+        ),
+      opts.timeoutMs ?? 20_000,
+    );
     createInterface({ input: child.stdout! }).on('line', (line) => {
       let entry: Record<string, unknown>;
       try {
@@ -48,7 +77,11 @@ export async function startChild(opts: { config: string; dataDir: string; mqttPo
     });
     void exited.then((code) => {
       clearTimeout(timer);
-      rej(new Error(`PlantPulse exited with code ${code} before it was ready; stderr: ${stderr.join('\n')}`));
+      rej(
+        new Error(
+          `PlantPulse exited with code ${code} before it was ready; stderr: ${stderr.join('\n')}`,
+        ),
+      );
     });
   });
   const { mqttPort, httpPort } = await ready;
@@ -74,14 +107,24 @@ export async function startChild(opts: { config: string; dataDir: string; mqttPo
 
 /** Runs `plantpulse devices add` and returns the secret (the last line of its output). */
 export function addDevice(config: string, dataDir: string, device: string): string {
-  const r = spawnSync(process.execPath, [CLI, 'devices', 'add', '--config', config, '--data-dir', dataDir, '--device', device], { encoding: 'utf8' });
+  const r = spawnSync(
+    process.execPath,
+    [CLI, 'devices', 'add', '--config', config, '--data-dir', dataDir, '--device', device],
+    { encoding: 'utf8' },
+  );
   if (r.status !== 0) throw new Error(`devices add failed (${r.status}): ${r.stderr}`);
   return r.stdout.trim().split('\n').pop()!;
 }
 
 /** Runs the CLI to completion and returns its exit code and output. */
-export function runCli(args: string[], env?: Record<string, string>): { status: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', env: { ...process.env, ...env } });
+export function runCli(
+  args: string[],
+  env?: Record<string, string>,
+): { status: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [CLI, ...args], {
+    encoding: 'utf8',
+    env: { ...process.env, ...env },
+  });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
