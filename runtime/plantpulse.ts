@@ -5,6 +5,8 @@
  */
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
+import { createOperators } from '../analytics/registry.js';
+import { OperatorRunner } from '../analytics/runner.js';
 import { buildApp } from '../api/app.js';
 import { DeviceCredentials } from '../broker/credentials.js';
 import type { BrokerContext } from '../broker/context.js';
@@ -68,8 +70,10 @@ export async function startPlantPulse(opts: StartOptions): Promise<RunningPlantP
   let broker: EmbeddedBroker | undefined;
   let app: FastifyInstance | undefined;
   let timer: NodeJS.Timeout | undefined;
+  let analyticsTimer: NodeJS.Timeout | undefined;
   const stop = async () => {
     if (timer) clearInterval(timer);
+    if (analyticsTimer) clearInterval(analyticsTimer);
     await broker?.stop();
     await app?.close();
     store.close();
@@ -123,6 +127,12 @@ export async function startPlantPulse(opts: StartOptions): Promise<RunningPlantP
 
     timer = setInterval(() => maintain(store, log), model.storage.maintenanceInterval);
     timer.unref();
+    const runner = new OperatorRunner(store, index, createOperators(index), {
+      batchRows: 20_000,
+      log: log.child({ component: 'analytics' }),
+    });
+    analyticsTimer = setInterval(() => runAnalytics(runner, log), 250);
+    analyticsTimer.unref();
 
     log.info(
       {
@@ -139,6 +149,15 @@ export async function startPlantPulse(opts: StartOptions): Promise<RunningPlantP
   } catch (err) {
     await stop().catch(() => undefined);
     throw err;
+  }
+}
+
+/** A few bounded steps per tick, so ingest keeps the event loop; a backlog drains over ticks. */
+function runAnalytics(runner: OperatorRunner, log: Logger): void {
+  try {
+    runner.catchUp(5);
+  } catch (err) {
+    log.error({ err }, 'analytics step failed; retrying from the last checkpoint');
   }
 }
 

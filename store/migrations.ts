@@ -82,6 +82,21 @@ export const MIGRATIONS: Migration[] = [
       );
     `,
   },
+  {
+    version: 2,
+    name: 'analytics operator checkpoints',
+    sql: `
+      -- State snapshot + log position of each analytics operator (DESIGN C3: checkpoint =
+      -- state snapshot + log offset), written in the same transaction as its outputs.
+      CREATE TABLE operator_checkpoints (
+        name     TEXT PRIMARY KEY,
+        version  INTEGER NOT NULL,
+        pos      INTEGER NOT NULL,
+        state    TEXT NOT NULL,
+        updated  INTEGER NOT NULL
+      );
+    `,
+  },
 ];
 
 export function migrate(db: Database.Database): { from: number; to: number } {

@@ -1,0 +1,10 @@
+/**
+ * The one place analytics operators are registered. The runtime runs every operator listed
+ * here; each issue that adds an operator (energy, anomaly, maintenance) adds it to this list.
+ */
+import type { PlantIndex } from '../config/plant-index.js';
+import type { Operator } from './operator.js';
+
+export function createOperators(_index: PlantIndex): Operator<unknown>[] {
+  return [];
+}
