@@ -116,7 +116,7 @@ export class OperatorRunner {
       slot.op.apply(slot.state, records, out, this.ctx);
       const now = Date.now();
       // Series ids are created outside the transaction, so a rollback cannot leave a cached id behind.
-      const ids = rows.map((r) => this.store.series.ensure(r.series, r.kind, r.unit));
+      const ids = rows.map((r) => this.store.series.ensure(r.series, r.kind, r.unit, true));
       this.store.db.transaction(() => {
         rows.forEach((r, i) =>
           this.upsert.run(ids[i], r.ts, r.value, r.quality ?? 0, r.body ?? null, now),

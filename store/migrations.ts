@@ -97,6 +97,15 @@ export const MIGRATIONS: Migration[] = [
       );
     `,
   },
+  {
+    version: 3,
+    name: 'derived series flag',
+    sql: `
+      -- Series written by analytics operators (anomaly scores, energy, wear), as opposed to
+      -- what devices sent. /api/v1/stats counts readings as rows of non-derived series.
+      ALTER TABLE series ADD COLUMN derived INTEGER NOT NULL DEFAULT 0;
+    `,
+  },
 ];
 
 export function migrate(db: Database.Database): { from: number; to: number } {

@@ -140,9 +140,27 @@ export class LogQueries {
     });
   }
 
-  counts(): { readings: number; deadLetters: number; series: number; lastPos: number } {
+  /**
+   * `readings` counts what devices sent (readings, waveform blocks, batch events), not the rows
+   * analytics operators derived from them; `derivedRows` counts those.
+   */
+  counts(): {
+    readings: number;
+    derivedRows: number;
+    deadLetters: number;
+    series: number;
+    lastPos: number;
+  } {
     // COUNT(*) on the log scans an index; fine for stats at human request rates.
-    const readings = (this.db.prepare('SELECT COUNT(*) AS n FROM log').get() as { n: number }).n;
+    const rows = (this.db.prepare('SELECT COUNT(*) AS n FROM log').get() as { n: number }).n;
+    const derivedRows = (
+      this.db
+        .prepare(
+          'SELECT COUNT(*) AS n FROM log WHERE series IN (SELECT id FROM series WHERE derived = 1)',
+        )
+        .get() as { n: number }
+    ).n;
+    const readings = rows - derivedRows;
     const deadLetters = (
       this.db.prepare('SELECT COUNT(*) AS n FROM dead_letters').get() as { n: number }
     ).n;
@@ -150,7 +168,7 @@ export class LogQueries {
     // Positions may have gaps (an ignored duplicate uses one up); the last row's position is what consumers reach.
     const lastPos =
       (this.db.prepare('SELECT MAX(pos) AS n FROM log').get() as { n: number | null }).n ?? 0;
-    return { readings, deadLetters, series, lastPos };
+    return { readings, derivedRows, deadLetters, series, lastPos };
   }
 
   deadLettersByReason(): { code: string; count: number }[] {

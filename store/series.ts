@@ -5,6 +5,8 @@ export interface SeriesRow {
   key: string;
   kind: string;
   unit: string;
+  /** Written by an analytics operator rather than sent by a device. */
+  derived: boolean;
 }
 
 /**
@@ -14,19 +16,22 @@ export interface SeriesRow {
 export class SeriesRegistry {
   private readonly byKey = new Map<string, SeriesRow>();
   private readonly byId = new Map<number, SeriesRow>();
-  private readonly insert: Database.Statement<[string, string, string]>;
+  private readonly insert: Database.Statement<[string, string, string, number]>;
   private readonly update: Database.Statement<[string, string, number]>;
 
   constructor(private readonly db: Database.Database) {
-    for (const row of db.prepare('SELECT id, key, kind, unit FROM series').all() as SeriesRow[]) {
-      this.remember(row);
+    for (const row of db.prepare('SELECT id, key, kind, unit, derived FROM series').all() as (Omit<
+      SeriesRow,
+      'derived'
+    > & { derived: number })[]) {
+      this.remember({ ...row, derived: row.derived === 1 });
     }
-    this.insert = db.prepare('INSERT INTO series(key, kind, unit) VALUES (?, ?, ?)');
+    this.insert = db.prepare('INSERT INTO series(key, kind, unit, derived) VALUES (?, ?, ?, ?)');
     this.update = db.prepare('UPDATE series SET kind = ?, unit = ? WHERE id = ?');
   }
 
   /** Returns the id of `key`, creating the series on first use. */
-  ensure(key: string, kind: string, unit: string): number {
+  ensure(key: string, kind: string, unit: string, derived = false): number {
     const known = this.byKey.get(key);
     if (known) {
       if (known.kind !== kind || known.unit !== unit) {
@@ -37,8 +42,8 @@ export class SeriesRegistry {
       }
       return known.id;
     }
-    const id = Number(this.insert.run(key, kind, unit).lastInsertRowid);
-    this.remember({ id, key, kind, unit });
+    const id = Number(this.insert.run(key, kind, unit, derived ? 1 : 0).lastInsertRowid);
+    this.remember({ id, key, kind, unit, derived });
     return id;
   }
 
@@ -48,6 +53,11 @@ export class SeriesRegistry {
 
   byIdOf(id: number): SeriesRow | undefined {
     return this.byId.get(id);
+  }
+
+  /** Ids of the series analytics operators write. */
+  derivedIds(): number[] {
+    return [...this.byId.values()].filter((s) => s.derived).map((s) => s.id);
   }
 
   all(): SeriesRow[] {

@@ -30,7 +30,14 @@ export const inventoryRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, deps)
         summary: 'Counts of what the local log holds',
         response: {
           200: z.object({
-            readings: z.number().describe('rows stored in the log'),
+            readings: z
+              .number()
+              .describe(
+                'rows devices sent that are stored in the log (readings, waveform blocks, batch events)',
+              ),
+            derivedRows: z
+              .number()
+              .describe('rows analytics operators derived (anomaly scores, energy, wear)'),
             deadLetters: z.number().describe('rows in the dead-letter table'),
             series: z.number(),
             logPosition: z.number(),
@@ -45,6 +52,7 @@ export const inventoryRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, deps)
       const c = deps.store.queries.counts();
       return {
         readings: c.readings,
+        derivedRows: c.derivedRows,
         deadLetters: c.deadLetters,
         series: c.series,
         logPosition: c.lastPos,
