@@ -15,6 +15,8 @@ COPY config config
 COPY cli cli
 COPY runtime runtime
 COPY simulator simulator
+COPY sinks sinks
+COPY eval eval
 COPY bench bench
 RUN npm run build && npm prune --omit=dev
 

@@ -3,8 +3,10 @@
  * here; each issue that adds an operator (energy, anomaly, maintenance) adds it to this list.
  */
 import type { PlantIndex } from '../config/plant-index.js';
+import { anomalyOperator } from './anomaly/operator.js';
+import { energyOperator } from './energy/operator.js';
 import type { Operator } from './operator.js';
 
-export function createOperators(_index: PlantIndex): Operator<unknown>[] {
-  return [];
+export function createOperators(index: PlantIndex): Operator<unknown>[] {
+  return [energyOperator(index) as Operator<unknown>, anomalyOperator(index) as Operator<unknown>];
 }

@@ -13,6 +13,8 @@ import {
 } from 'fastify-type-provider-zod';
 import type { ApiDeps } from './deps.js';
 import { installErrorHandler } from './errors.js';
+import { batchesRoutes } from './routes/batches.js';
+import { anomaliesRoutes } from './routes/anomalies.js';
 import { healthRoutes } from './routes/health.js';
 import { inventoryRoutes } from './routes/inventory.js';
 import { readingsRoutes } from './routes/readings.js';
@@ -42,5 +44,7 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
   await app.register(healthRoutes, deps);
   await app.register(inventoryRoutes, deps);
   await app.register(readingsRoutes, deps);
+  await app.register(anomaliesRoutes, deps);
+  await app.register(batchesRoutes, deps);
   return app;
 }

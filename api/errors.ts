@@ -12,14 +12,12 @@ export const errorBody = z
 /** Every error leaves the API as `{ error: { code, message } }` with the catalogue's status. */
 export function installErrorHandler(app: FastifyInstance): void {
   app.setNotFoundHandler((req, reply) => {
-    void reply
-      .status(404)
-      .send({
-        error: {
-          code: 'PP_ERR_NOT_FOUND',
-          message: `no route ${req.method} ${req.url.split('?')[0]}`,
-        },
-      });
+    void reply.status(404).send({
+      error: {
+        code: 'PP_ERR_NOT_FOUND',
+        message: `no route ${req.method} ${req.url.split('?')[0]}`,
+      },
+    });
   });
   app.setErrorHandler((err: FastifyError | CodedError, req, reply) => {
     if (err instanceof CodedError) {
@@ -34,14 +32,12 @@ export function installErrorHandler(app: FastifyInstance): void {
             `${v.instancePath.replace(/^\//, '').replace(/\//g, '.') || err.validationContext || 'request'}: ${v.message}`,
         )
         .join('; ');
-      return reply
-        .status(400)
-        .send({
-          error: {
-            code: 'PP_ERR_BAD_REQUEST',
-            message: `${err.validationContext ?? 'request'} ${message}`,
-          },
-        });
+      return reply.status(400).send({
+        error: {
+          code: 'PP_ERR_BAD_REQUEST',
+          message: `${err.validationContext ?? 'request'} ${message}`,
+        },
+      });
     }
     if (err.statusCode && err.statusCode < 500) {
       return reply

@@ -9,6 +9,7 @@ import { registerConfig } from './commands/config.js';
 import { registerDemo } from './commands/demo.js';
 import { registerDevices } from './commands/devices.js';
 import { registerReplay } from './commands/replay.js';
+import { registerScore } from './commands/score.js';
 import { registerSimulate } from './commands/simulate.js';
 import { registerStart } from './commands/start.js';
 
@@ -25,6 +26,7 @@ registerConfig(program);
 registerSimulate(program);
 registerDemo(program);
 registerReplay(program);
+registerScore(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -7,7 +7,10 @@
  * `retension:` must not fall back to a default).
  */
 import { z } from 'zod';
+import { anomalySchema } from './anomaly-schema.js';
 import { duration } from './duration.js';
+import { energySchema } from './energy-schema.js';
+import { sinksSchema } from './sinks-schema.js';
 import { SENSOR_KINDS, converterFor, unitsOf, type SensorKind } from './units.js';
 
 function isTimeZone(tz: string): boolean {
@@ -196,6 +199,9 @@ export const plantSchema = z
     ingest: ingestSchema,
     storage: storageSchema,
     http: httpSchema,
+    sinks: sinksSchema.optional().describe('Where the log is shipped (absent = nowhere).'),
+    anomaly: anomalySchema,
+    energy: energySchema,
   })
   .superRefine((plant, ctx) => {
     uniqueIds(plant.sites, ['sites'], ctx);

@@ -16,6 +16,8 @@ export const ERRORS = {
     title: 'timestamp missing, malformed or outside the accepted window',
   },
   PP_ERR_ACL_DENIED: { status: 403, title: 'device published outside its topic prefix' },
+  // Sinks: a line the InfluxDB-compatible server rejected as bad data (dead-lettered, not retried).
+  PP_ERR_SINK_REJECTED: { status: 400, title: 'InfluxDB rejected the line as bad data' },
   // API.
   PP_ERR_BAD_REQUEST: { status: 400, title: 'request parameters are invalid' },
   PP_ERR_NOT_FOUND: { status: 404, title: 'no such resource' },

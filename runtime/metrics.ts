@@ -78,6 +78,43 @@ export function createMetrics() {
       help: 'Highest position in the local log',
       registers: [registry],
     }),
+    // InfluxDB sink (sinks/influx).
+    influxShippedLines: new Counter({
+      name: 'plantpulse_influx_shipped_lines_total',
+      help: 'Lines InfluxDB confirmed (2xx)',
+      registers: [registry],
+    }),
+    influxShipRate: new Gauge({
+      name: 'plantpulse_influx_shipped_lines_per_second',
+      help: 'Lines confirmed per second over the last metrics interval of the sink',
+      registers: [registry],
+    }),
+    influxBacklogLines: new Gauge({
+      name: 'plantpulse_influx_backlog_lines',
+      help: 'Log positions after the sink cursor (an upper bound on the rows still to ship)',
+      registers: [registry],
+    }),
+    influxBacklogAge: new Gauge({
+      name: 'plantpulse_influx_backlog_age_seconds',
+      help: 'Age of the oldest unshipped log row (0 when caught up)',
+      registers: [registry],
+    }),
+    influxWriteErrors: new Counter({
+      name: 'plantpulse_influx_write_errors_total',
+      help: 'Failed write requests, by HTTP status or "network"',
+      labelNames: ['status'] as const,
+      registers: [registry],
+    }),
+    influxLastError: new Gauge({
+      name: 'plantpulse_influx_last_error_timestamp_seconds',
+      help: 'Time of the last failed write (0 = none since start); the message is in /health',
+      registers: [registry],
+    }),
+    influxDeadLetters: new Counter({
+      name: 'plantpulse_influx_dead_letters_total',
+      help: 'Lines InfluxDB rejected as bad data, kept in the dead-letter table',
+      registers: [registry],
+    }),
   };
   return m;
 }

@@ -14,6 +14,7 @@ import { EmbeddedBroker } from '../broker/server.js';
 import { loadPlantModel } from '../config/load.js';
 import { buildPlantIndex, type PlantIndex } from '../config/plant-index.js';
 import { Ingestor } from '../ingest/ingestor.js';
+import { startSinks, type RunningSinks } from '../sinks/index.js';
 import { openStore, type Store } from '../store/store.js';
 import { createLogger, type Logger } from './logger.js';
 import { createMetrics, type Metrics } from './metrics.js';
@@ -71,11 +72,13 @@ export async function startPlantPulse(opts: StartOptions): Promise<RunningPlantP
   let app: FastifyInstance | undefined;
   let timer: NodeJS.Timeout | undefined;
   let analyticsTimer: NodeJS.Timeout | undefined;
+  let sinks: RunningSinks | undefined; // sinks (InfluxDB): started last, stopped before the store closes
   const stop = async () => {
     if (timer) clearInterval(timer);
     if (analyticsTimer) clearInterval(analyticsTimer);
     await broker?.stop();
     await app?.close();
+    await sinks?.stop();
     store.close();
     log.info('PlantPulse stopped; the log is flushed and closed');
   };
@@ -120,6 +123,7 @@ export async function startPlantPulse(opts: StartOptions): Promise<RunningPlantP
           ? { ready: false, detail: `last commit failed: ${store.writer.failing.message}` }
           : { ready: true },
         broker: { ready: true, detail: `${broker?.aedes.connectedClients ?? 0} clients` },
+        ...sinks?.readiness(),
       }),
     });
     await app.listen({ port: opts.httpPort ?? model.http.port, host: model.http.host });
@@ -133,6 +137,8 @@ export async function startPlantPulse(opts: StartOptions): Promise<RunningPlantP
     });
     analyticsTimer = setInterval(() => runAnalytics(runner, log), 250);
     analyticsTimer.unref();
+    // --- sinks (DESIGN C3): ship the log by cursor; see sinks/index.ts ---
+    sinks = startSinks(model.sinks, { store, index, metrics, log, configFile: opts.configFile });
 
     log.info(
       {

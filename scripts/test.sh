@@ -6,9 +6,9 @@
 set -uo pipefail
 
 # Debian packages the tests use. Tests start their own instances (ephemeral ports);
-# none relies on a system service. Later: influxdb victoria-metrics poppler-utils
+# none relies on a system service. Later: influxdb poppler-utils
 # docker-compose chromium.
-TEST_APT_PACKAGES="mosquitto mosquitto-clients"
+TEST_APT_PACKAGES="mosquitto mosquitto-clients victoria-metrics"
 
 REPORT=.vitest-report.json
 

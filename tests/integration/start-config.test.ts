@@ -230,11 +230,14 @@ describe('plantpulse config', () => {
     expect(schema.type).toBe('object');
     expect(Object.keys(schema.properties).sort()).toEqual([
       '$schema',
+      'anomaly',
       'devices',
+      'energy',
       'http',
       'ingest',
       'mqtt',
       'plant',
+      'sinks',
       'sites',
       'storage',
     ]);

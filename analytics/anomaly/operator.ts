@@ -1,0 +1,142 @@
+/**
+ * The anomaly operator: one detector (detector.ts) per scalar process sensor, fed from the log
+ * in order on event time (DESIGN C3/C4), plus SPC rules for critical sensors (spc.ts).
+ *
+ * Derived series per sensor `P`:
+ *  - `P:anomaly_score` (kind anomaly_score, unit 1): every reading is scored; readings scoring
+ *    ≥ STORE_MIN_SCORE (and flag changes) are stored, body = explanation;
+ *  - `P:anomaly_flag` (kind anomaly_flag): 1 when the flag turns on, 0 when it turns off;
+ *  - `P:anomaly_gap` (kind anomaly_gap, ms): a dropout, at gapFactor intervals after the last
+ *    reading before it, reported when the sensor speaks again;
+ *  - `P:spc` (kind spc_violation, value = Western Electric / Nelson rule number).
+ */
+import type { PlantIndex, SensorInfo } from '../../config/plant-index.js';
+import type { Operator } from '../operator.js';
+import {
+  explain,
+  formatMs,
+  newAssessment,
+  newState,
+  step,
+  type DetectorState,
+} from './detector.js';
+import { resolveSettings, type DetectorSettings } from './settings.js';
+import { newSpcState, spcStep, SPC_RULES, type SpcState } from './spc.js';
+
+export const SCORE_KIND = 'anomaly_score';
+export const FLAG_KIND = 'anomaly_flag';
+export const GAP_KIND = 'anomaly_gap';
+export const SPC_KIND = 'spc_violation';
+/**
+ * Scores below this are not stored: a row per reading would double the log of 1 s sensors.
+ * Every reading is still scored (state, flag); `plantpulse score` writes every score.
+ */
+export const STORE_MIN_SCORE = 0.5;
+
+/** Scalar process values: not meters, discrete states or waveform blocks. */
+export function scoredKind(kind: string): boolean {
+  return !['energy', 'state', 'waveform'].includes(kind);
+}
+
+export interface AnomalyState {
+  detectors: Record<string, DetectorState>;
+  spc: Record<string, SpcState>;
+}
+
+interface Plan {
+  info: SensorInfo;
+  settings: DetectorSettings;
+  critical: boolean;
+}
+
+/** Which sensors are scored, with what settings (from the plant model; not part of the state). */
+export function planSensors(index: PlantIndex): Map<string, Plan> {
+  const cfg = index.model.anomaly;
+  const out = new Map<string, Plan>();
+  if (!cfg.enabled) return out;
+  for (const info of index.sensors) {
+    const own = cfg.sensors[info.path];
+    const enabled = own?.enabled ?? cfg.defaults.enabled ?? scoredKind(info.kind);
+    if (!enabled || !scoredKind(info.kind)) continue;
+    out.set(info.path, {
+      info,
+      settings: resolveSettings(info.intervalMs, cfg.defaults, own),
+      critical: info.config.critical,
+    });
+  }
+  return out;
+}
+
+const utf8 = (s: string) => Buffer.from(s, 'utf8');
+
+export function anomalyOperator(index: PlantIndex): Operator<AnomalyState> {
+  const plans = planSensors(index);
+  const a = newAssessment();
+  return {
+    name: 'anomaly',
+    version: 1,
+    init: () => ({ detectors: {}, spc: {} }),
+    apply(state, records, out, ctx) {
+      for (const r of records) {
+        if (r.value === null) continue;
+        const series = ctx.seriesOf(r.series);
+        const plan = series ? plans.get(series.key) : undefined;
+        if (!plan) continue;
+        const path = plan.info.path;
+        const st = (state.detectors[path] ??= newState(plan.settings));
+        const prevTs = st.lastTs;
+        step(st, plan.settings, r.ts, r.value, a);
+        if (a.gapMs > 0) {
+          out.emit({
+            series: `${path}:anomaly_gap`,
+            kind: GAP_KIND,
+            unit: 'ms',
+            ts: prevTs + plan.settings.gapFactor * st.dt,
+            value: a.gapMs,
+            body: utf8(
+              `dropout: no readings for ${formatMs(a.gapMs)} (expected every ${formatMs(st.dt)})`,
+            ),
+          });
+        }
+        const notable = a.score >= STORE_MIN_SCORE;
+        const why = notable || a.changed ? explain(a, st) : null;
+        if (notable || a.changed) {
+          out.emit({
+            series: `${path}:anomaly_score`,
+            kind: SCORE_KIND,
+            unit: '1',
+            ts: r.ts,
+            value: a.score,
+            body: why ? utf8(why) : null,
+          });
+        }
+        if (a.changed) {
+          out.emit({
+            series: `${path}:anomaly_flag`,
+            kind: FLAG_KIND,
+            unit: '1',
+            ts: r.ts,
+            value: a.flag ? 1 : 0,
+            body: utf8(a.flag ? (why ?? '') : 'back within the usual range'),
+          });
+        }
+        if (plan.critical) {
+          const sp = (state.spc[path] ??= newSpcState());
+          const rule = spcStep(sp, plan.settings.spcBaseline, r.value);
+          if (rule > 0) {
+            out.emit({
+              series: `${path}:spc`,
+              kind: SPC_KIND,
+              unit: '1',
+              ts: r.ts,
+              value: rule,
+              body: utf8(SPC_RULES[rule]!),
+            });
+          }
+        }
+      }
+    },
+    snapshot: (state) => structuredClone(state),
+    restore: (snap) => structuredClone(snap as AnomalyState),
+  };
+}

@@ -1,0 +1,107 @@
+import { describe, expect, it } from 'vitest';
+import {
+  explain,
+  newAssessment,
+  newState,
+  step,
+  type DetectorState,
+} from '../../analytics/anomaly/detector.js';
+import { DEFAULT_SETTINGS as S } from '../../analytics/anomaly/settings.js';
+import { newSpcState, spcStep } from '../../analytics/anomaly/spc.js';
+
+/** Deterministic noise (LCG), so the known signals are the same on every run. */
+function noise(seed: number): () => number {
+  let x = seed >>> 0;
+  return () => {
+    x = (Math.imul(x, 1664525) + 1013904223) >>> 0;
+    return x / 2 ** 32 - 0.5;
+  };
+}
+
+function run(values: number[], st: DetectorState = newState(S), t0 = 0) {
+  const a = newAssessment();
+  return values.map((v, i) => {
+    step(st, S, t0 + i * 60_000, v, a);
+    return { ...a, parts: { ...a.parts }, why: explain(a, st) };
+  });
+}
+
+const base = (n: number, seed = 1) => {
+  const r = noise(seed);
+  return Array.from({ length: n }, () => 50 + r());
+};
+
+describe('anomaly detector on known signals', () => {
+  it('scores a spike high with an explanation, and the quiet signal low', () => {
+    const xs = base(2000);
+    xs[1500] = 60;
+    const out = run(xs);
+    expect(out[1500]!.score).toBeGreaterThan(0.95);
+    expect(out[1500]!.flag).toBe(true);
+    expect(out[1500]!.why).toMatch(/robust sigmas above/);
+    const quiet = out.slice(500, 1490).filter((o) => o.score > 0.5).length;
+    expect(quiet).toBeLessThanOrEqual(5);
+  });
+
+  it('flags a level shift at its start and learns the new level as a regime', () => {
+    const xs = base(3000).map((v, i) => (i >= 2000 ? v + 5 : v));
+    const out = run(xs);
+    expect(out.slice(2000, 2005).some((o) => o.flag)).toBe(true);
+    expect(out[2900]!.flag).toBe(false);
+  });
+
+  it('flags a flatline and a slow drift', () => {
+    const flat = base(2000).map((v, i) => (i >= 1500 && i < 1600 ? 50.25 : v));
+    expect(
+      run(flat)
+        .slice(1500, 1520)
+        .some((o) => o.cause === 'flatline' && o.flag),
+    ).toBe(true);
+    const drift = base(4000).map((v, i) => (i >= 2000 ? v + (i - 2000) * 0.01 : v));
+    const out = run(drift);
+    const first = out.findIndex((o, i) => i >= 2000 && o.flag);
+    expect(first).toBeGreaterThan(2000);
+    expect(first).toBeLessThan(2400);
+  });
+
+  it('reports a dropout relative to the expected interval', () => {
+    const st = newState(S);
+    const a = newAssessment();
+    for (let i = 0; i < 100; i++) step(st, S, i * 60_000, 50, a);
+    step(st, S, 100 * 60_000 + 3_600_000, 50, a);
+    expect(a.gapMs).toBe(3_660_000);
+  });
+
+  it('is deterministic, and a JSON snapshot in the middle continues identically', () => {
+    const xs = base(3000, 7).map((v, i) => (i % 700 === 0 ? v + 20 : v));
+    const whole = run(xs).map((o) => o.score);
+    const st = newState(S);
+    const head = run(xs.slice(0, 1234), st).map((o) => o.score);
+    const restored = JSON.parse(JSON.stringify(st)) as DetectorState;
+    const tail = run(xs.slice(1234), restored, 1234 * 60_000).map((o) => o.score);
+    expect([...head, ...tail]).toEqual(whole);
+    expect(run(xs).map((o) => o.score)).toEqual(whole);
+  });
+});
+
+describe('SPC rules', () => {
+  const feed = (xs: number[]) => {
+    const st = newSpcState();
+    return xs.map((x) => spcStep(st, 100, x));
+  };
+  const stable = base(100, 3);
+  it('records rule 1 for a point beyond 3 sigma and rule 4 for 8 points on one side', () => {
+    expect(feed([...stable, 50 + 5]).at(-1)).toBe(1);
+    const side = feed([...stable, ...Array.from({ length: 8 }, () => 50.05)]);
+    expect(side.at(-1)).toBe(4);
+  });
+  it('records rule 2 (2 of 3 beyond 2 sigma) and rule 3 (4 of 5 beyond 1 sigma)', () => {
+    const st = newSpcState();
+    for (const x of stable) spcStep(st, 100, x);
+    const sd = st.sigma;
+    expect(feed([...stable, 50 + 2.5 * sd, 50, 50 + 2.5 * sd]).at(-1)).toBe(2);
+    expect(
+      feed([...stable, 50 + 1.5 * sd, 50 + 1.5 * sd, 50, 50 + 1.5 * sd, 50 + 1.5 * sd]).at(-1),
+    ).toBe(3);
+  });
+});
