@@ -4,9 +4,10 @@
  * An operator is a deterministic function of the log: it sees log records in log order, keeps
  * its own state, and emits derived rows (new series in the log) on event time only — never the
  * wall clock. The runner (analytics/runner.ts) feeds it records after its saved position and,
- * in ONE transaction, writes what it emitted, its state snapshot and its new position. A crash
- * therefore loses nothing and repeats nothing; replaying the same readings from position 0
- * gives the same outputs.
+ * periodically saves its state snapshot and position with its outputs in one transaction.
+ * Effects must therefore be idempotent (derived rows are keyed by (series, ts); operator tables
+ * use keyed upserts): after a crash the operator replays from its last checkpoint and writes
+ * the same rows again. Replaying the same readings from position 0 gives the same outputs.
  */
 import type Database from 'better-sqlite3';
 import type { PlantIndex } from '../config/plant-index.js';

@@ -1,7 +1,15 @@
 /**
- * Feeds analytics operators from the log and checkpoints them (DESIGN C3/C4). For each operator,
- * one transaction writes the derived rows it emitted, its own records, its state snapshot and
- * its new position, and mirrors the position into `cursors` so retention waits for it.
+ * Feeds analytics operators from the log and checkpoints them (DESIGN C3/C4). Each step writes
+ * an operator's derived rows and its own records in one transaction. Every
+ * `checkpointIntervalMs` (and at `checkpointAll`, on shutdown) that transaction also saves the
+ * operator's state snapshot and position, mirrored into `cursors` so retention keeps every row
+ * a replay from that checkpoint needs.
+ *
+ * Checkpointing on an interval rather than every step is what keeps analytics off ingest's
+ * back: a snapshot is the operator's whole state (megabytes for a plant), and copying it per
+ * step stalled the event loop for 100+ ms. It is safe because operator effects are keyed
+ * upserts: after a crash the operator replays from its last checkpoint and writes the same
+ * rows again, deterministically (C4). A failed step is recovered the same way.
  *
  * Derived rows go into the log with INSERT OR REPLACE: a revision of (series, ts) gets a new
  * position, so sinks reading by cursor ship the revised value. Operators see derived rows too
@@ -17,11 +25,16 @@ interface Slot {
   op: Operator<unknown>;
   state: unknown;
   pos: number;
+  /** Wall-clock time of the last saved checkpoint (operational, not event time). */
+  savedAt: number;
+  dirty: boolean;
 }
 
 export interface RunnerOptions {
   /** Log records read per step. */
   batchRows: number;
+  /** Save state + position at most this often (0 = after every step). */
+  checkpointIntervalMs?: number;
   log?: Logger;
 }
 
@@ -56,20 +69,55 @@ export class OperatorRunner {
       `INSERT INTO operator_checkpoints(name, version, pos, state, updated) VALUES (?, ?, ?, ?, ?)
        ON CONFLICT(name) DO UPDATE SET version = excluded.version, pos = excluded.pos, state = excluded.state, updated = excluded.updated`,
     );
-    const load = db.prepare('SELECT version, pos, state FROM operator_checkpoints WHERE name = ?');
-    this.slots = operators.map((op) => {
-      const saved = load.get(op.name) as
-        { version: number; pos: number; state: string } | undefined;
-      if (saved && saved.version === op.version) {
-        return { op, state: op.restore(JSON.parse(saved.state), this.ctx), pos: saved.pos };
-      }
-      if (saved)
-        opts.log?.info(
-          { operator: op.name, from: saved.version, to: op.version },
-          'operator version changed; replaying the log from the start',
-        );
-      return { op, state: op.init(this.ctx), pos: 0 };
-    });
+    this.load = db.prepare('SELECT version, pos, state FROM operator_checkpoints WHERE name = ?');
+    // Stagger the operators' checkpoints over the interval, so their snapshots never stall the loop together.
+    const every = opts.checkpointIntervalMs ?? 0;
+    this.slots = operators.map((op, i) => ({
+      op,
+      ...this.loadCheckpoint(op),
+      savedAt: Date.now() - (every * i) / operators.length,
+      dirty: false,
+    }));
+  }
+
+  private readonly load: Database.Statement<
+    [string],
+    { version: number; pos: number; state: string }
+  >;
+
+  /** The operator's last saved state and position, or a fresh start (also after a version change). */
+  private loadCheckpoint(op: Operator<unknown>): { state: unknown; pos: number } {
+    const saved = this.load.get(op.name);
+    if (saved && saved.version === op.version) {
+      return { state: op.restore(JSON.parse(saved.state), this.ctx), pos: saved.pos };
+    }
+    if (saved) {
+      this.opts.log?.info(
+        { operator: op.name, from: saved.version, to: op.version },
+        'operator version changed; replaying the log from the start',
+      );
+    }
+    return { state: op.init(this.ctx), pos: 0 };
+  }
+
+  /** Saves every operator's state and position now (shutdown, tests). */
+  checkpointAll(): void {
+    for (const slot of this.slots) {
+      if (slot.dirty) this.store.db.transaction(() => this.saveSlot(slot, Date.now()))();
+    }
+  }
+
+  private saveSlot(slot: Slot, now: number): void {
+    this.saveCheckpoint.run(
+      slot.op.name,
+      slot.op.version,
+      slot.pos,
+      JSON.stringify(slot.op.snapshot(slot.state)),
+      now,
+    );
+    this.store.cursors.set(`operator:${slot.op.name}`, slot.pos);
+    slot.savedAt = now;
+    slot.dirty = false;
   }
 
   /** Position each operator has consumed up to. */
@@ -110,8 +158,6 @@ export class OperatorRunner {
     const rows: DerivedRow[] = [];
     const writes: ((db: Database.Database) => void)[] = [];
     const out: Emitter = { emit: (row) => rows.push(row), write: (fn) => writes.push(fn) };
-    // Operators mutate their state in place; if the step fails, go back to the snapshot taken here.
-    const before = slot.op.snapshot(slot.state);
     try {
       slot.op.apply(slot.state, records, out, this.ctx);
       const now = Date.now();
@@ -122,21 +168,16 @@ export class OperatorRunner {
           this.upsert.run(ids[i], r.ts, r.value, r.quality ?? 0, r.body ?? null, now),
         );
         for (const w of writes) w(this.store.db);
-        this.saveCheckpoint.run(
-          slot.op.name,
-          slot.op.version,
-          last,
-          JSON.stringify(slot.op.snapshot(slot.state)),
-          now,
-        );
-        this.store.cursors.set(`operator:${slot.op.name}`, last);
+        slot.pos = last;
+        slot.dirty = true;
+        if (now - slot.savedAt >= (this.opts.checkpointIntervalMs ?? 0)) this.saveSlot(slot, now);
       })();
-      slot.pos = last;
     } catch (err) {
-      slot.state = slot.op.restore(before, this.ctx);
+      // The in-memory state may be half-applied: go back to the last checkpoint and replay from there.
+      Object.assign(slot, this.loadCheckpoint(slot.op), { dirty: false });
       this.opts.log?.error(
         { err, operator: slot.op.name },
-        'analytics operator step failed; it will retry from its last checkpoint',
+        'analytics operator step failed; it will replay from its last checkpoint',
       );
       throw err;
     }

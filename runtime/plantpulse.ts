@@ -72,11 +72,20 @@ export async function startPlantPulse(opts: StartOptions): Promise<RunningPlantP
   let app: FastifyInstance | undefined;
   let timer: NodeJS.Timeout | undefined;
   let analyticsTimer: NodeJS.Timeout | undefined;
+  let runner: OperatorRunner | undefined;
   let sinks: RunningSinks | undefined; // sinks (InfluxDB): started last, stopped before the store closes
   const stop = async () => {
     if (timer) clearInterval(timer);
     if (analyticsTimer) clearInterval(analyticsTimer);
     await broker?.stop();
+    try {
+      runner?.checkpointAll(); // a restart then resumes here instead of replaying since the last periodic checkpoint
+    } catch (err) {
+      log.error(
+        { err },
+        'saving analytics checkpoints at shutdown failed; the next start replays from the last one',
+      );
+    }
     await app?.close();
     await sinks?.stop();
     store.close();
@@ -131,11 +140,15 @@ export async function startPlantPulse(opts: StartOptions): Promise<RunningPlantP
 
     timer = setInterval(() => maintain(store, log), model.storage.maintenanceInterval);
     timer.unref();
-    const runner = new OperatorRunner(store, index, createOperators(index), {
-      batchRows: 20_000,
+    runner = new OperatorRunner(store, index, createOperators(index), {
+      batchRows: 2_000,
+      // A snapshot is the operators' whole state (MBs): rare enough that its stall stays out of
+      // the ingest p99; a crash replays at most this much log (bench/README.md has the figures).
+      checkpointIntervalMs: 30_000,
       log: log.child({ component: 'analytics' }),
     });
-    analyticsTimer = setInterval(() => runAnalytics(runner, log), 250);
+    const analytics = runner;
+    analyticsTimer = setInterval(() => runAnalytics(analytics, log), 100);
     analyticsTimer.unref();
     // --- sinks (DESIGN C3): ship the log by cursor; see sinks/index.ts ---
     sinks = startSinks(model.sinks, { store, index, metrics, log, configFile: opts.configFile });
@@ -158,10 +171,13 @@ export async function startPlantPulse(opts: StartOptions): Promise<RunningPlantP
   }
 }
 
-/** A few bounded steps per tick, so ingest keeps the event loop; a backlog drains over ticks. */
+/** Budget of one analytics tick: ingest keeps the event loop, and a backlog drains over ticks. */
+const ANALYTICS_TICK_MS = 15;
+
 function runAnalytics(runner: OperatorRunner, log: Logger): void {
+  const started = performance.now();
   try {
-    runner.catchUp(5);
+    while (performance.now() - started < ANALYTICS_TICK_MS && runner.step() > 0);
   } catch (err) {
     log.error({ err }, 'analytics step failed; retrying from the last checkpoint');
   }
