@@ -13,6 +13,8 @@ export interface ApiDeps {
   /** Per-component readiness, asked on each /health request. */
   readiness: () => Record<string, { ready: boolean; detail?: string }>;
   startedAt: number;
+  /** Log position each analytics operator has consumed up to. */
+  analyticsPositions?: () => Record<string, number>;
 }
 
 /**

@@ -44,6 +44,15 @@ export const inventoryRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, deps)
             sensors: z.number(),
             devices: z.number(),
             rejectsByCode: z.record(z.string(), z.number()),
+            analytics: z
+              .record(
+                z.string(),
+                z.object({
+                  position: z.number(),
+                  lag: z.number().describe('log positions still to consume'),
+                }),
+              )
+              .describe('progress of each analytics operator'),
           }),
         },
       },
@@ -58,6 +67,12 @@ export const inventoryRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, deps)
         logPosition: c.lastPos,
         sensors: deps.index.sensors.length,
         devices: deps.index.devices.size,
+        analytics: Object.fromEntries(
+          Object.entries(deps.analyticsPositions?.() ?? {}).map(([name, position]) => [
+            name,
+            { position, lag: Math.max(0, c.lastPos - position) },
+          ]),
+        ),
         rejectsByCode: Object.fromEntries(
           deps.store.queries.deadLettersByReason().map((r) => [r.code, r.count]),
         ),

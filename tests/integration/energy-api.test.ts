@@ -4,7 +4,6 @@
  * then the same day into the real CLI, killed with SIGKILL in the middle of a batch and
  * restarted on the same data directory: the settled figures equal the uninterrupted run.
  */
-import Database from 'better-sqlite3';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -73,22 +72,12 @@ async function until<T>(what: string, fn: () => Promise<T | undefined>, ms = 60_
   }
 }
 
-/** The energy operator has consumed the whole log (its own derived rows included). */
-function caughtUp(db: Database.Database): boolean {
-  const cp = db.prepare("SELECT pos FROM operator_checkpoints WHERE name = 'energy'").get() as
-    { pos: number } | undefined;
-  const last = db.prepare('SELECT max(pos) AS pos FROM log').get() as { pos: number };
-  return cp !== undefined && cp.pos === last.pos;
-}
-
-/** Reads a child's data directory beside it (WAL: readers do not block the writer). */
-function caughtUpAt(dataDir: string): boolean {
-  const db = new Database(join(dataDir, 'plantpulse.db'), { readonly: true, fileMustExist: true });
-  try {
-    return caughtUp(db);
-  } finally {
-    db.close();
-  }
+/** The energy operator has consumed the whole log (its own derived rows included), per /api/v1/stats. */
+async function caughtUp(httpUrl: string): Promise<boolean> {
+  const stats = await getJson<{ analytics: Record<string, { lag: number }> }>(
+    `${httpUrl}/api/v1/stats`,
+  );
+  return stats.analytics.energy?.lag === 0;
 }
 
 const tmp = tempDir('plantpulse-energy-api-');
@@ -104,7 +93,7 @@ beforeAll(async () => {
   await publishSimulation(sim, { url: env.mqttUrl, credentials: env.secrets, progress: 'off' });
   truth = computeTruth(sim);
   settled = await until('every batch settled', async () => {
-    if (!caughtUp(env.pp.store.db)) return undefined;
+    if (!(await caughtUp(env.httpUrl))) return undefined;
     const r = await env.get<{ batches: BatchOut[] }>('/api/v1/batches?line=fx/granulation');
     const done = r.body.batches.filter((b) => b.status !== 'running');
     return done.length === truth.batches.length ? r.body.batches : undefined;
@@ -191,7 +180,7 @@ describe('plantpulse start killed with SIGKILL in the middle of a batch', () => 
     children.push(second);
     await publish(second.mqttUrl, events.slice(cut));
     const after = await until('every batch settled after the restart', async () => {
-      if (!caughtUpAt(dataDir)) return undefined;
+      if (!(await caughtUp(second.httpUrl))) return undefined;
       const r = await getJson<{ batches: BatchOut[] }>(
         `${second.httpUrl}/api/v1/batches?line=fx/granulation`,
       );
