@@ -1,5 +1,7 @@
 import { z } from 'zod';
 import { parseDuration } from '../config/duration.js';
+import type { PlantIndex, SensorInfo } from '../config/plant-index.js';
+import { CodedError } from '../runtime/errors.js';
 
 /** Epoch milliseconds or an RFC 3339 date-time, as query parameters. */
 export const instant = z
@@ -31,3 +33,28 @@ export const step = z
     return ms;
   })
   .describe('bucket width, e.g. 10s, 1m, 1h; omit for raw readings');
+
+/** The sensor a `sensor=site/line/machine/sensor` parameter names, or PP_ERR_NOT_FOUND. */
+export function sensorParam(index: PlantIndex, path: string): SensorInfo {
+  const sensor = index.sensorByPath.get(path);
+  if (!sensor) {
+    throw new CodedError(
+      'PP_ERR_NOT_FOUND',
+      `no sensor "${path}"; GET /api/v1/sensors lists the paths (site/line/machine/sensor)`,
+    );
+  }
+  return sensor;
+}
+
+/** The [from, to) window of a query: defaults to the last hour; from must be before to. */
+export function timeWindow(q: { from?: number; to?: number }): { from: number; to: number } {
+  const to = q.to ?? Date.now();
+  const from = q.from ?? to - 3_600_000;
+  if (from >= to) {
+    throw new CodedError(
+      'PP_ERR_BAD_REQUEST',
+      `from (${new Date(from).toISOString()}) must be before to (${new Date(to).toISOString()})`,
+    );
+  }
+  return { from, to };
+}

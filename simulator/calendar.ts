@@ -2,40 +2,12 @@
  * Local civil time of a site (IANA zone) without a date library: shifts start at 06:00 local
  * and machine-days are local calendar days, as an energy manager reads them, across DST.
  */
-const formatters = new Map<string, Intl.DateTimeFormat>();
-
-function formatter(tz: string): Intl.DateTimeFormat {
-  let f = formatters.get(tz);
-  if (!f) {
-    f = new Intl.DateTimeFormat('en-US', {
-      timeZone: tz,
-      hourCycle: 'h23',
-      year: 'numeric',
-      month: '2-digit',
-      day: '2-digit',
-      hour: '2-digit',
-      minute: '2-digit',
-      second: '2-digit',
-    });
-    formatters.set(tz, f);
-  }
-  return f;
-}
+import { localParts as parts } from '../config/local-time.js';
 
 export interface LocalDate {
   y: number;
   m: number;
   d: number;
-}
-
-function parts(
-  ts: number,
-  tz: string,
-): { y: number; m: number; d: number; h: number; mi: number; s: number } {
-  const p: Record<string, number> = {};
-  for (const x of formatter(tz).formatToParts(ts))
-    if (x.type !== 'literal') p[x.type] = Number(x.value);
-  return { y: p.year!, m: p.month!, d: p.day!, h: p.hour!, mi: p.minute!, s: p.second! };
 }
 
 /** Offset of local time from UTC at `ts`, in ms (e.g. +3 600 000 for CET). */

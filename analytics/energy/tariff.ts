@@ -5,6 +5,7 @@
  * step at which a UTC offset can change.
  */
 import { WEEKDAYS, type EnergyConfig, type Weekday } from '../../config/energy-schema.js';
+import { localParts } from '../../config/local-time.js';
 
 export interface LocalTime {
   /** Local calendar date, YYYY-MM-DD. */
@@ -15,30 +16,15 @@ export interface LocalTime {
   weekday: Weekday;
 }
 
-const formatters = new Map<string, Intl.DateTimeFormat>();
+const pad = (n: number) => String(n).padStart(2, '0');
 
 export function localTime(ts: number, tz: string): LocalTime {
-  let f = formatters.get(tz);
-  if (!f) {
-    f = new Intl.DateTimeFormat('en-US', {
-      timeZone: tz,
-      hourCycle: 'h23',
-      year: 'numeric',
-      month: '2-digit',
-      day: '2-digit',
-      hour: '2-digit',
-      weekday: 'short',
-    });
-    formatters.set(tz, f);
-  }
-  const p: Record<string, string> = {};
-  for (const x of f.formatToParts(ts)) if (x.type !== 'literal') p[x.type] = x.value;
-  const weekday = p.weekday!.toLowerCase().slice(0, 3) as Weekday;
+  const p = localParts(ts, tz);
   return {
-    day: `${p.year}-${p.month}-${p.day}`,
-    month: `${p.year}-${p.month}`,
-    hour: Number(p.hour),
-    weekday,
+    day: `${p.y}-${pad(p.m)}-${pad(p.d)}`,
+    month: `${p.y}-${pad(p.m)}`,
+    hour: p.h,
+    weekday: p.weekday,
   };
 }
 

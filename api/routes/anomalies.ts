@@ -1,9 +1,8 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { CodedError } from '../../runtime/errors.js';
 import type { ApiDeps } from '../deps.js';
 import { errorBody } from '../errors.js';
-import { instant } from '../time-params.js';
+import { instant, sensorParam, timeWindow } from '../time-params.js';
 
 interface Row {
   ts: number;
@@ -57,19 +56,8 @@ export const anomaliesRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, deps)
     },
     async (req) => {
       const q = req.query;
-      const sensor = deps.index.sensorByPath.get(q.sensor);
-      if (!sensor)
-        throw new CodedError(
-          'PP_ERR_NOT_FOUND',
-          `no sensor "${q.sensor}"; GET /api/v1/sensors lists the paths (site/line/machine/sensor)`,
-        );
-      const to = q.to ?? Date.now();
-      const from = q.from ?? to - 3_600_000;
-      if (from >= to)
-        throw new CodedError(
-          'PP_ERR_BAD_REQUEST',
-          `from (${new Date(from).toISOString()}) must be before to (${new Date(to).toISOString()})`,
-        );
+      const sensor = sensorParam(deps.index, q.sensor);
+      const { from, to } = timeWindow(q);
       const rows = (suffix: string) => read.all(`${sensor.path}:${suffix}`, from, to, q.limit);
       return {
         sensor: sensor.path,

@@ -1,9 +1,8 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { CodedError } from '../../runtime/errors.js';
 import type { ApiDeps } from '../deps.js';
 import { errorBody } from '../errors.js';
-import { instant, step } from '../time-params.js';
+import { instant, sensorParam, step, timeWindow } from '../time-params.js';
 
 const MINUTE = 60_000;
 
@@ -53,21 +52,10 @@ export const readingsRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, deps) 
     },
     async (req) => {
       const q = req.query;
-      const sensor = deps.index.sensorByPath.get(q.sensor);
-      const series = sensor ? deps.store.series.get(sensor.path) : undefined;
-      if (!sensor || !series) {
-        throw new CodedError(
-          'PP_ERR_NOT_FOUND',
-          `no sensor "${q.sensor}"; GET /api/v1/sensors lists the paths (site/line/machine/sensor)`,
-        );
-      }
-      const to = q.to ?? Date.now();
-      const from = q.from ?? to - 3_600_000;
-      if (from >= to)
-        throw new CodedError(
-          'PP_ERR_BAD_REQUEST',
-          `from (${new Date(from).toISOString()}) must be before to (${new Date(to).toISOString()})`,
-        );
+      const sensor = sensorParam(deps.index, q.sensor);
+      // Every sensor of the plant model has a series: the ingestor registers them all at start.
+      const series = deps.store.series.get(sensor.path)!;
+      const { from, to } = timeWindow(q);
       const base = { sensor: sensor.path, unit: sensor.canonicalUnit, from, to };
       if (q.step === undefined) {
         return {
