@@ -8,23 +8,15 @@ import { localDays } from './calendar.js';
 import type { Simulation, StreamStats } from './engine.js';
 import type { AnomalyWindow } from './faults/anomalies.js';
 import type { TransportPlan } from './faults/transport.js';
-import type { PhasePlan } from './schedule.js';
+import type { BatchPlan } from './schedule.js';
 import type { CounterEvent } from './signals/counter.js';
 import { WMS_PER_KWH } from './signals/piecewise.js';
 import type { Degradation } from './signals/vibration.js';
 
 export const TRUTH_VERSION = 1;
 
-export interface BatchTruth {
-  line: string;
-  batch: string;
-  product: string;
-  quantity: number;
-  unit: string;
-  start: number;
-  end: number;
-  aborted: boolean;
-  phases: PhasePlan[];
+/** A planned batch with the energy it really drew (from the noise-free power signal). */
+export interface BatchTruth extends BatchPlan {
   energyKWh: number;
   perMachine: Record<string, number>;
 }
