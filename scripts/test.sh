@@ -6,9 +6,8 @@
 set -uo pipefail
 
 # Debian packages the tests use. Tests start their own instances (ephemeral ports);
-# none relies on a system service. Later: influxdb poppler-utils
-# docker-compose chromium.
-TEST_APT_PACKAGES="mosquitto mosquitto-clients victoria-metrics"
+# none relies on a system service.
+TEST_APT_PACKAGES="mosquitto mosquitto-clients victoria-metrics influxdb poppler-utils docker-compose"
 
 REPORT=.vitest-report.json
 
