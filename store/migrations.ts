@@ -106,6 +106,30 @@ export const MIGRATIONS: Migration[] = [
       ALTER TABLE series ADD COLUMN derived INTEGER NOT NULL DEFAULT 0;
     `,
   },
+  {
+    version: 4,
+    name: 'hash-chained audit trail',
+    sql: `
+      -- Who changed what (devices, tokens, config, alert acks, report exports). Each entry
+      -- carries the hash of the one before it, so an edited, inserted or deleted row breaks the
+      -- chain; audit_head holds the newest hash so cutting off the tail is detected too.
+      CREATE TABLE audit_log (
+        seq       INTEGER PRIMARY KEY,
+        at        INTEGER NOT NULL,   -- wall-clock epoch ms
+        actor     TEXT NOT NULL,      -- token name, 'cli:<user>', 'system'
+        action    TEXT NOT NULL,      -- e.g. 'device.add', 'alert.ack'
+        subject   TEXT NOT NULL,      -- what it acted on, e.g. a device id or alert id
+        detail    TEXT NOT NULL,      -- canonical JSON
+        prev_hash TEXT NOT NULL,
+        hash      TEXT NOT NULL
+      );
+      CREATE TABLE audit_head (
+        id    INTEGER PRIMARY KEY CHECK (id = 1),
+        seq   INTEGER NOT NULL,
+        hash  TEXT NOT NULL
+      );
+    `,
+  },
 ];
 
 export function migrate(db: Database.Database): { from: number; to: number } {

@@ -3,6 +3,7 @@
  * cursors and queries. Whatever `openStore` opens, `close` closes (flushes pending commits first).
  */
 import type Database from 'better-sqlite3';
+import { AuditTrail } from '../audit/trail.js';
 import { Cursors } from './cursors.js';
 import { openDatabase, type Durability } from './db.js';
 import { LogWriter, type CommitStats } from './log-writer.js';
@@ -29,6 +30,8 @@ export interface Store {
   rollups: Rollups;
   retention: Retention;
   queries: LogQueries;
+  /** Hash-chained record of who changed what (devices, tokens, alerts, exports). */
+  audit: AuditTrail;
   close(): void;
 }
 
@@ -52,6 +55,7 @@ export function openStore(opts: StoreOptions): Store {
       rollupRetentionMs: opts.rollupRetentionMs,
     }),
     queries: new LogQueries(db),
+    audit: new AuditTrail(db),
     close() {
       if (closed) return;
       closed = true;
