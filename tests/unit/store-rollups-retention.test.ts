@@ -25,7 +25,13 @@ let s2: number;
 
 beforeEach(() => {
   tmp = tempDir('plantpulse-rollups-');
-  store = openStore({ dataDir: tmp.dir, durability: 'normal', commitMaxRows: 1_000_000, rawRetentionMs: 30 * DAY, rollupRetentionMs: 365 * DAY });
+  store = openStore({
+    dataDir: tmp.dir,
+    durability: 'normal',
+    commitMaxRows: 1_000_000,
+    rawRetentionMs: 30 * DAY,
+    rollupRetentionMs: 365 * DAY,
+  });
   s1 = store.series.ensure('t/l1/m1/power', 'power', 'W');
   s2 = store.series.ensure('t/l1/m1/temp', 'temperature', '°C');
 });
@@ -43,7 +49,13 @@ function insert(rows: LogRow[]): void {
   expect(error).toBeNull();
 }
 
-const r = (series: number, ts: number, value: number | null): LogRow => ({ series, ts, value, quality: 0, body: null });
+const r = (series: number, ts: number, value: number | null): LogRow => ({
+  series,
+  ts,
+  value,
+  quality: 0,
+  body: null,
+});
 
 interface RollupRow {
   series: number;
@@ -55,9 +67,14 @@ interface RollupRow {
   last: number;
   last_ts: number;
 }
-const rollups = (): RollupRow[] => store.db.prepare('SELECT * FROM rollup_1m ORDER BY series, minute').all() as RollupRow[];
-const logCount = (): number => (store.db.prepare('SELECT COUNT(*) AS n FROM log').get() as { n: number }).n;
-const positions = (): number[] => (store.db.prepare('SELECT pos FROM log ORDER BY pos').all() as { pos: number }[]).map((x) => x.pos);
+const rollups = (): RollupRow[] =>
+  store.db.prepare('SELECT * FROM rollup_1m ORDER BY series, minute').all() as RollupRow[];
+const logCount = (): number =>
+  (store.db.prepare('SELECT COUNT(*) AS n FROM log').get() as { n: number }).n;
+const positions = (): number[] =>
+  (store.db.prepare('SELECT pos FROM log ORDER BY pos').all() as { pos: number }[]).map(
+    (x) => x.pos,
+  );
 
 describe('rollups', () => {
   it('fold rows by minute with count, sum, min, max, last; per series', () => {
@@ -71,8 +88,26 @@ describe('rollups', () => {
     expect(store.rollups.step()).toBe(5);
     expect(rollups()).toEqual([
       { series: s1, minute: T0, count: 3, sum: 6, min: 1, max: 3, last: 2, last_ts: T0 + 59_999 },
-      { series: s1, minute: T0 + MIN, count: 1, sum: 10, min: 10, max: 10, last: 10, last_ts: T0 + MIN },
-      { series: s2, minute: T0, count: 1, sum: -4.5, min: -4.5, max: -4.5, last: -4.5, last_ts: T0 + 1_000 },
+      {
+        series: s1,
+        minute: T0 + MIN,
+        count: 1,
+        sum: 10,
+        min: 10,
+        max: 10,
+        last: 10,
+        last_ts: T0 + MIN,
+      },
+      {
+        series: s2,
+        minute: T0,
+        count: 1,
+        sum: -4.5,
+        min: -4.5,
+        max: -4.5,
+        last: -4.5,
+        last_ts: T0 + 1_000,
+      },
     ]);
     expect(store.cursors.get(ROLLUP_CURSOR)).toBe(5);
   });
@@ -80,13 +115,17 @@ describe('rollups', () => {
   it('within one step, `last` is the value of the latest ts, not of the latest row', () => {
     insert([r(s1, T0 + 40_000, 4), r(s1, T0 + 10_000, 1), r(s1, T0 + 20_000, 2)]);
     store.rollups.step();
-    expect(rollups()).toEqual([{ series: s1, minute: T0, count: 3, sum: 7, min: 1, max: 4, last: 4, last_ts: T0 + 40_000 }]);
+    expect(rollups()).toEqual([
+      { series: s1, minute: T0, count: 3, sum: 7, min: 1, max: 4, last: 4, last_ts: T0 + 40_000 },
+    ]);
   });
 
   it('rows without a value (batch events without quantity) are skipped, but the cursor passes them', () => {
     insert([r(s1, T0, null), r(s1, T0 + 1, 5), r(s1, T0 + 2, null)]);
     expect(store.rollups.step()).toBe(3);
-    expect(rollups()).toEqual([{ series: s1, minute: T0, count: 1, sum: 5, min: 5, max: 5, last: 5, last_ts: T0 + 1 }]);
+    expect(rollups()).toEqual([
+      { series: s1, minute: T0, count: 1, sum: 5, min: 5, max: 5, last: 5, last_ts: T0 + 1 },
+    ]);
     expect(store.cursors.get(ROLLUP_CURSOR)).toBe(3);
   });
 
@@ -96,15 +135,35 @@ describe('rollups', () => {
     // Later in arrival, earlier in event time: count/sum/min change, last stays the 50 s value.
     insert([r(s1, T0 + 20_000, -5), r(s1, T0 + 30_000, 7)]);
     store.rollups.step();
-    expect(rollups()).toEqual([{ series: s1, minute: T0, count: 4, sum: 5, min: -5, max: 7, last: 2, last_ts: T0 + 50_000 }]);
+    expect(rollups()).toEqual([
+      { series: s1, minute: T0, count: 4, sum: 5, min: -5, max: 7, last: 2, last_ts: T0 + 50_000 },
+    ]);
     // A late row at the latest ts so far takes over `last`.
     insert([r(s1, T0 + 55_000, 3)]);
     store.rollups.step();
-    expect(rollups()[0]).toEqual({ series: s1, minute: T0, count: 5, sum: 8, min: -5, max: 7, last: 3, last_ts: T0 + 55_000 });
+    expect(rollups()[0]).toEqual({
+      series: s1,
+      minute: T0,
+      count: 5,
+      sum: 8,
+      min: -5,
+      max: 7,
+      last: 3,
+      last_ts: T0 + 55_000,
+    });
     // A late row for an older minute creates that minute.
     insert([r(s1, T0 - 1, 100)]);
     store.rollups.step();
-    expect(rollups()[0]).toEqual({ series: s1, minute: T0 - MIN, count: 1, sum: 100, min: 100, max: 100, last: 100, last_ts: T0 - 1 });
+    expect(rollups()[0]).toEqual({
+      series: s1,
+      minute: T0 - MIN,
+      count: 1,
+      sum: 100,
+      min: 100,
+      max: 100,
+      last: 100,
+      last_ts: T0 - 1,
+    });
     expect(rollups()).toHaveLength(2);
   });
 
@@ -124,7 +183,8 @@ describe('rollups', () => {
 
   it('many small steps give the same rollups as one big step, and the cursor is saved with each', () => {
     const rows: LogRow[] = [];
-    for (let i = 0; i < 97; i++) rows.push(r(i % 2 ? s1 : s2, T0 + ((i * 7919) % 300) * 1000, (i * 37) % 23));
+    for (let i = 0; i < 97; i++)
+      rows.push(r(i % 2 ? s1 : s2, T0 + ((i * 7919) % 300) * 1000, (i * 37) % 23));
     insert(rows);
     let steps = 0;
     for (let n; (n = store.rollups.step(10)) > 0; steps++) {
@@ -135,14 +195,22 @@ describe('rollups', () => {
     const small = rollups();
 
     const other = tempDir('plantpulse-rollups-b-');
-    const b = openStore({ dataDir: other.dir, durability: 'normal', commitMaxRows: 1_000_000, rawRetentionMs: DAY, rollupRetentionMs: DAY });
+    const b = openStore({
+      dataDir: other.dir,
+      durability: 'normal',
+      commitMaxRows: 1_000_000,
+      rawRetentionMs: DAY,
+      rollupRetentionMs: DAY,
+    });
     try {
       b.series.ensure('t/l1/m1/power', 'power', 'W');
       b.series.ensure('t/l1/m1/temp', 'temperature', '°C');
       b.writer.submit(rows, [], () => undefined);
       b.writer.flush();
       expect(b.rollups.step(1000)).toBe(97);
-      const big = b.db.prepare('SELECT * FROM rollup_1m ORDER BY series, minute').all() as RollupRow[];
+      const big = b.db
+        .prepare('SELECT * FROM rollup_1m ORDER BY series, minute')
+        .all() as RollupRow[];
       expect(big).toHaveLength(small.length);
       big.forEach((x, i) => {
         const y = small[i]!;
@@ -160,11 +228,19 @@ describe('rollups', () => {
     insert([r(s1, T0, 1), r(s1, T0 + 1, 2)]);
     store.rollups.step();
     store.close();
-    store = openStore({ dataDir: tmp.dir, durability: 'normal', commitMaxRows: 1_000_000, rawRetentionMs: 30 * DAY, rollupRetentionMs: 365 * DAY });
+    store = openStore({
+      dataDir: tmp.dir,
+      durability: 'normal',
+      commitMaxRows: 1_000_000,
+      rawRetentionMs: 30 * DAY,
+      rollupRetentionMs: 365 * DAY,
+    });
     expect(store.rollups.step()).toBe(0);
     insert([r(s1, T0 + 2, 3)]);
     expect(store.rollups.step()).toBe(1);
-    expect(rollups()).toEqual([{ series: s1, minute: T0, count: 3, sum: 6, min: 1, max: 3, last: 3, last_ts: T0 + 2 }]);
+    expect(rollups()).toEqual([
+      { series: s1, minute: T0, count: 3, sum: 6, min: 1, max: 3, last: 3, last_ts: T0 + 2 },
+    ]);
   });
 });
 
@@ -236,22 +312,38 @@ describe('LogQueries.buckets: raw and rollups agree', () => {
 
   it('raw buckets ignore rows without a value and other series', () => {
     insert([r(s1, T0, 1), r(s1, T0 + 1, null), r(s2, T0 + 2, 1000), r(s1, T0 + 3, 3)]);
-    expect(store.queries.buckets(s1, T0, T0 + MIN, MIN, 'raw')).toEqual([{ ts: T0, count: 2, mean: 2, min: 1, max: 3, last: 3 }]);
+    expect(store.queries.buckets(s1, T0, T0 + MIN, MIN, 'raw')).toEqual([
+      { ts: T0, count: 2, mean: 2, min: 1, max: 3, last: 3 },
+    ]);
   });
 });
 
 describe('LogQueries.readings', () => {
   it('returns [from, to) in ts order, up to limit', () => {
-    insert([r(s1, T0 + 3000, 3), r(s1, T0, 0), r(s1, T0 + 2000, 2), r(s1, T0 + 1000, 1), r(s2, T0 + 1000, 99), r(s1, T0 - 1, -1)]);
+    insert([
+      r(s1, T0 + 3000, 3),
+      r(s1, T0, 0),
+      r(s1, T0 + 2000, 2),
+      r(s1, T0 + 1000, 1),
+      r(s2, T0 + 1000, 99),
+      r(s1, T0 - 1, -1),
+    ]);
     expect(store.queries.readings(s1, T0, T0 + 3000, 100)).toEqual([
       { ts: T0, value: 0, quality: 0 },
       { ts: T0 + 1000, value: 1, quality: 0 },
       { ts: T0 + 2000, value: 2, quality: 0 },
     ]);
-    expect(store.queries.readings(s1, T0, T0 + 3001, 100).map((p) => p.ts)).toEqual([T0, T0 + 1000, T0 + 2000, T0 + 3000]);
+    expect(store.queries.readings(s1, T0, T0 + 3001, 100).map((p) => p.ts)).toEqual([
+      T0,
+      T0 + 1000,
+      T0 + 2000,
+      T0 + 3000,
+    ]);
     expect(store.queries.readings(s1, T0, T0 + 3001, 2).map((p) => p.ts)).toEqual([T0, T0 + 1000]);
     expect(store.queries.readings(s1, T0 + 1, T0 + 1000, 100)).toEqual([]);
-    expect(store.queries.readings(s2, T0, T0 + 3001, 100)).toEqual([{ ts: T0 + 1000, value: 99, quality: 0 }]);
+    expect(store.queries.readings(s2, T0, T0 + 3001, 100)).toEqual([
+      { ts: T0 + 1000, value: 99, quality: 0 },
+    ]);
   });
 });
 
@@ -262,7 +354,16 @@ describe('retention', () => {
 
   function seed(): void {
     // pos 1..4 old, pos 5..6 new, pos 7..8 old again (late backfill).
-    insert([r(s1, OLD, 1), r(s1, OLD + 1, 2), r(s1, OLD + 2, 3), r(s1, OLD + 3, 4), r(s1, NEW, 5), r(s1, NEW + 1, 6), r(s1, OLD + 4, 7), r(s1, OLD + 5, 8)]);
+    insert([
+      r(s1, OLD, 1),
+      r(s1, OLD + 1, 2),
+      r(s1, OLD + 2, 3),
+      r(s1, OLD + 3, 4),
+      r(s1, NEW, 5),
+      r(s1, NEW + 1, 6),
+      r(s1, OLD + 4, 7),
+      r(s1, OLD + 5, 8),
+    ]);
   }
 
   it('with no saved cursor at all, deletes nothing', () => {
@@ -298,7 +399,11 @@ describe('retention', () => {
     seed();
     store.cursors.set(ROLLUP_CURSOR, 100);
     expect(store.retention.run(NOW).raw).toBe(6);
-    expect((store.db.prepare('SELECT ts FROM log ORDER BY pos').all() as { ts: number }[]).map((x) => x.ts)).toEqual([NEW, NEW + 1]);
+    expect(
+      (store.db.prepare('SELECT ts FROM log ORDER BY pos').all() as { ts: number }[]).map(
+        (x) => x.ts,
+      ),
+    ).toEqual([NEW, NEW + 1]);
   });
 
   it('works in bounded chunks', () => {
@@ -362,8 +467,24 @@ describe('migrations', () => {
       const db = openDatabase(t.dir, { durability: 'normal' });
       expect(db.pragma('user_version', { simple: true })).toBe(latest);
       expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
-      const tables = (db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name").all() as { name: string }[]).map((x) => x.name);
-      expect(tables).toEqual(['cursors', 'dead_letters', 'devices', 'log', 'operator_checkpoints', 'rollup_1m', 'series']);
+      const tables = (
+        db
+          .prepare(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name",
+          )
+          .all() as { name: string }[]
+      ).map((x) => x.name);
+      expect(tables).toEqual([
+        'audit_head',
+        'audit_log',
+        'cursors',
+        'dead_letters',
+        'devices',
+        'log',
+        'operator_checkpoints',
+        'rollup_1m',
+        'series',
+      ]);
       db.close();
     } finally {
       t.cleanup();
@@ -385,10 +506,20 @@ describe('migrations', () => {
       expect(db.pragma('user_version', { simple: true })).toBe(latest);
       expect(migrate(db)).toEqual({ from: latest, to: latest });
       expect(db.prepare('SELECT ts, value FROM log').all()).toEqual([{ ts: T0, value: 42 }]);
-      expect((db.prepare('SELECT key FROM series ORDER BY id').all() as { key: string }[]).map((x) => x.key)).toEqual(['t/l1/m1/power', 't/l1/m1/temp']);
+      expect(
+        (db.prepare('SELECT key FROM series ORDER BY id').all() as { key: string }[]).map(
+          (x) => x.key,
+        ),
+      ).toEqual(['t/l1/m1/power', 't/l1/m1/temp']);
     } finally {
       db.close();
-      store = openStore({ dataDir: tmp.dir, durability: 'normal', commitMaxRows: 10, rawRetentionMs: DAY, rollupRetentionMs: DAY });
+      store = openStore({
+        dataDir: tmp.dir,
+        durability: 'normal',
+        commitMaxRows: 10,
+        rawRetentionMs: DAY,
+        rollupRetentionMs: DAY,
+      });
     }
   });
 
