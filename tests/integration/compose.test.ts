@@ -138,6 +138,12 @@ describe('docker-compose.yml', () => {
         '/etc/grafana/provisioning/dashboards',
       ]),
     );
+    // the stack runs the example plant: everything but the sink section is the same model
+    const example = parsePlantModel(
+      readFileSync(join(root, 'examples/plant.yaml'), 'utf8'),
+      'examples/plant.yaml',
+    );
+    expect({ ...model, sinks: undefined }).toEqual({ ...example, sinks: undefined });
     // the datasource file reads exactly the variables compose sets
     const ds = readFileSync(
       join(root, 'dashboards/provisioning/datasources/plantpulse.yaml'),
