@@ -6,7 +6,7 @@
  * batch start); the batch id, product and quantity come from the same instant's start event,
  * so Grafana joins the two on time and divides. Idle energy, cost, CO2 and the EnPI baseline
  * are series the energy operator writes as `<line>:idle_kwh`, `<line>:cost`, `<line>:co2_kg`
- * and `<line>:kwh_per_unit_baseline` (dashboards/README.md lists who provides each series).
+ * and `<line>:kwh_per_unit_baseline:<product>` (dashboards/README.md lists who provides each series).
  */
 import type * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
 import { ASSET_FILTER } from './lib/variables.js';
@@ -14,6 +14,7 @@ import { plantDashboard } from './lib/dashboard.js';
 import { influx } from './lib/target.js';
 import { joinOn, row, tablePanel, timeSeries } from './lib/panels.js';
 import { lineSeries, machineSeries } from './lib/series.js';
+import { v } from './lib/influxql.js';
 
 const lineFilter = ASSET_FILTER.slice(0, 2);
 
@@ -50,6 +51,19 @@ const perUnit: dashboard.DataTransformerConfig = {
     alias: 'kWh per unit',
     binary: { left: 'kWh', operator: '/', right: 'quantity' },
     replaceFields: false,
+  },
+};
+
+const byProduct: dashboard.DataTransformerConfig = {
+  id: 'groupBy',
+  options: {
+    fields: {
+      product: { operation: 'groupby', aggregations: [] },
+      'kWh per unit': { operation: 'aggregate', aggregations: ['mean'] },
+      batch: { operation: 'aggregate', aggregations: ['count'] },
+      kWh: { operation: 'aggregate', aggregations: ['sum'] },
+      quantity: { operation: 'aggregate', aggregations: ['sum'] },
+    },
   },
 };
 
@@ -119,23 +133,39 @@ export function energyBatches() {
       }),
     )
     .withPanel(
-      timeSeries({
-        title: 'kWh per unit vs baseline',
+      tablePanel({
+        title: 'kWh per unit by product',
         description:
-          'EnPI: energy per unit produced for each product against its baseline (from the baseline period, regressed on volume where there is enough data).',
+          'Per product over the time range: mean energy per unit produced, batches, energy and quantity (settled batch energy joined with the start events).',
+        w: 12,
+        h: 8,
+        transformations: [joinOn('Time'), perUnit, byProduct],
+        targets: [batchKwh('A'), batchStarts('B')],
+      }),
+    )
+    .withPanel(
+      timeSeries({
+        title: 'kWh per unit baseline by product (EnPI)',
+        description:
+          'The energy operator’s baseline per product (from the baseline period, regressed on volume where there is enough data), to read against the table beside it.',
         unit: 'kwatth',
-        w: 24,
+        w: 12,
+        h: 8,
         points: true,
         targets: [
-          influx(
-            {
-              select: [{ field: 'value' }],
-              from: { measurement: 'kwh_per_unit_baseline' },
-              where: [lineSeries('kwh_per_unit_baseline')],
-              groupByTags: ['series'],
-            },
-            'A',
-          ).alias('baseline $tag_series'),
+          influx({
+            select: [{ field: 'value', fn: 'last' }],
+            from: { measurement: 'kwh_per_unit_baseline' },
+            where: [
+              {
+                tag: 'series',
+                matches: [v('site'), '/', v('line'), ':kwh_per_unit_baseline:', { regex: '.+' }],
+              },
+            ],
+            groupByTime: '$__interval',
+            groupByTags: ['series'],
+            fill: 'none',
+          }).alias('$tag_series'),
         ],
       }),
     )
