@@ -20,6 +20,7 @@ export function datasourceProvisioning() {
         isDefault: true,
         editable: false,
         jsonData: {
+          version: 'InfluxQL',
           dbName: '$PLANTPULSE_INFLUX_DATABASE',
           httpMode: 'POST',
           httpHeaderName1: 'Authorization',
