@@ -45,7 +45,6 @@ const AWAITED: Record<string, string> = {
   start_count: 'wear operator (issue 7)',
   iso_zone: 'wear operator (issue 7)',
   velocity_rms: 'wear operator (issue 7)',
-  accel_rms: 'wear operator (issue 7)',
   crest_factor: 'wear operator (issue 7)',
   kurtosis: 'wear operator (issue 7)',
   bearing_energy: 'wear operator (issue 7)',
