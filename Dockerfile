@@ -4,20 +4,9 @@ WORKDIR /app
 RUN apt-get update && apt-get install -y --no-install-recommends python3 make g++ && rm -rf /var/lib/apt/lists/*
 COPY package.json package-lock.json ./
 RUN npm ci
-COPY tsconfig.json tsconfig.build.json ./
-COPY broker broker
-COPY ingest ingest
-COPY store store
-COPY api api
-COPY analytics analytics
-COPY dashboards dashboards
-COPY config config
-COPY cli cli
-COPY runtime runtime
-COPY simulator simulator
-COPY sinks sinks
-COPY eval eval
-COPY bench bench
+# Everything tsconfig.build.json compiles; .dockerignore keeps node_modules, dist, .env and
+# data out of the context (a fixed COPY list silently drops folders added later).
+COPY . .
 RUN npm run build && npm prune --omit=dev
 
 FROM node:24-bookworm-slim

@@ -63,6 +63,15 @@ export const influxSinkSchema = z
         retentionPolicy: z.string().min(1).default('autogen'),
       })
       .prefault({}),
+    selfMetrics: z
+      .boolean()
+      .default(true)
+      .describe(
+        "Also write PlantPulse's own counters and gauges (ingest, rejects, sink backlog) to InfluxDB for the Ingest health dashboard.",
+      ),
+    selfMetricsInterval: duration()
+      .default(10_000)
+      .describe('How often the own metrics are written.'),
     cursor: z
       .string()
       .regex(/^[a-z0-9:_-]+$/)

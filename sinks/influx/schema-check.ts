@@ -36,9 +36,41 @@ export async function checkInfluxSchema(
       detail: `server reports version "${version || 'unknown'}"; bucket/DBRP check applies to InfluxDB 2.x only`,
     };
   }
+  try {
+    return await ensure(transport, opts);
+  } catch (err) {
+    // A least-privilege token (write on the bucket only) may not read orgs, buckets or DBRP
+    // mappings: the check cannot tell, which is no reason to hold the sink back. Writes
+    // still report a missing bucket on their own (404).
+    if (err instanceof Unreadable)
+      return {
+        state: 'skipped',
+        detail: `the token may not read ${err.path.split('?')[0]} (${err.status}), so the bucket and the DBRP mapping ${opts.database}/${opts.retentionPolicy} cannot be verified; an admin can check with: influx v1 dbrp list --org ${opts.org} --db ${opts.database}`,
+      };
+    throw err;
+  }
+}
+
+class Unreadable extends Error {
+  constructor(
+    readonly path: string,
+    readonly status: number,
+  ) {
+    super(`GET ${path} → ${status}`);
+  }
+}
+
+async function ensure(transport: Transport, opts: SchemaCheckOptions): Promise<SchemaCheckResult> {
   const created: string[] = [];
-  const get = async <T>(path: string): Promise<T> =>
-    (await transport.request(path, '', { method: 'GET' })) as T;
+  const get = async <T>(path: string): Promise<T> => {
+    try {
+      return (await transport.request(path, '', { method: 'GET' })) as T;
+    } catch (err) {
+      if (err instanceof HttpError && (err.statusCode === 401 || err.statusCode === 403))
+        throw new Unreadable(path, err.statusCode);
+      throw err;
+    }
+  };
   const post = async <T>(path: string, body: unknown): Promise<T> =>
     (await transport.request(path, JSON.stringify(body), {
       method: 'POST',

@@ -8,6 +8,7 @@
  * shipper.ts around it.
  */
 import { readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { InfluxDB } from '@influxdata/influxdb-client';
 import { ConfigError } from '../../config/load.js';
 import type { PlantIndex } from '../../config/plant-index.js';
@@ -18,6 +19,7 @@ import type { Store } from '../../store/store.js';
 import { PointFormatter } from './points.js';
 import { retryDelay } from './policy.js';
 import { checkInfluxSchema, type SchemaCheckResult } from './schema-check.js';
+import { metricLines } from './self-metrics.js';
 import { InfluxShipper } from './shipper.js';
 
 export interface SinkContext {
@@ -40,6 +42,7 @@ const METRICS_INTERVAL_MS = 2000;
 export class InfluxSink {
   private shipper: InfluxShipper | undefined;
   private timer: NodeJS.Timeout | undefined;
+  private selfTimer: NodeJS.Timeout | undefined;
   private schema: SchemaCheckResult | { state: 'pending'; detail: string } | undefined;
   private schemaAbort = new AbortController();
   private schemaRun: Promise<void> | undefined;
@@ -109,6 +112,19 @@ export class InfluxSink {
     this.timer = setInterval(() => this.updateMetrics(), METRICS_INTERVAL_MS);
     this.timer.unref();
     if (cfg.ensureSchema) this.schemaRun = this.runSchemaCheck(influx, log);
+    if (cfg.selfMetrics && m) {
+      // Best effort, beside the log (see self-metrics.ts): a failed write is dropped; the next
+      // one carries the cumulative counters again.
+      const instance = hostname();
+      this.selfTimer = setInterval(() => {
+        void metricLines(m.registry, instance, Date.now())
+          .then((lines) =>
+            influx.transport.request(path, lines.join('\n'), { method: 'POST', headers }),
+          )
+          .catch((err: Error) => log.debug({ err: err.message }, 'own metrics not written'));
+      }, cfg.selfMetricsInterval);
+      this.selfTimer.unref();
+    }
     log.info(
       { url: cfg.url, bucket: cfg.bucket, cursor: this.shipper.position },
       'InfluxDB sink started',
@@ -117,6 +133,7 @@ export class InfluxSink {
 
   async stop(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
+    if (this.selfTimer) clearInterval(this.selfTimer);
     this.schemaAbort.abort();
     await this.shipper?.stop();
     await this.schemaRun;

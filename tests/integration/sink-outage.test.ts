@@ -72,6 +72,7 @@ beforeAll(async () => {
           flushInterval: '100ms',
           retryInitial: '100ms',
           retryMax: '400ms',
+          selfMetricsInterval: '500ms',
         },
       },
     },
@@ -154,7 +155,8 @@ describe('InfluxDB sink through an outage of the server', () => {
     let shipped = -2;
     await waitFor(async () => {
       const before = metricValue(await metrics(), 'plantpulse_influx_shipped_lines_total');
-      const all = await vm.export('{__name__=~".+"}');
+      // PlantPulse's own metrics (self-metrics.ts) are written beside the log, not shipped from it.
+      const all = await vm.export('{__name__=~".+",__name__!~"plantpulse_.*"}');
       samples = all.reduce((sum, s) => sum + s.values.length, 0);
       shipped = metricValue(await metrics(), 'plantpulse_influx_shipped_lines_total');
       return before === shipped;
@@ -162,5 +164,16 @@ describe('InfluxDB sink through an outage of the server', () => {
     expect(samples).toBe(shipped);
     const health = (await (await fetch(`${pp.httpUrl}/health`)).json()) as Json;
     expect(health.components['sink:influx'].ready).toBe(true);
+  });
+
+  it("writes PlantPulse's own counters and gauges beside the data (Ingest health dashboard)", async () => {
+    let own: Awaited<ReturnType<VictoriaMetrics['export']>> = [];
+    await waitFor(async () => {
+      own = await vm.export('{__name__="plantpulse_influx_shipped_lines_total_value"}');
+      return own.length > 0 && own[0]!.values.at(-1)! > 0;
+    }, 'own metrics in VictoriaMetrics');
+    expect(own[0]!.metric.instance).toBeTruthy();
+    const backlog = await vm.export('{__name__="plantpulse_influx_backlog_lines_value"}');
+    expect(backlog.length).toBe(1);
   });
 });

@@ -36,7 +36,11 @@ interface State {
 let server: Server;
 let url: string;
 let state: State;
-const TOKENS: Record<string, 'all' | 'write'> = { admin: 'all', writer: 'write' };
+const TOKENS: Record<string, 'all' | 'write' | 'writeOnly'> = {
+  admin: 'all',
+  writer: 'write',
+  scoped: 'writeOnly',
+};
 
 beforeEach(async () => {
   state = { version: 'v2.7.11', buckets: [], dbrps: [], posts: [] };
@@ -59,6 +63,9 @@ beforeEach(async () => {
         if (role !== 'all')
           return json(403, { code: 'forbidden', message: 'insufficient permissions' });
       }
+      // a token with write permission on the bucket only may read nothing
+      if (role === 'writeOnly' && u.pathname === '/api/v2/dbrps')
+        return json(403, { code: 'forbidden', message: 'insufficient permissions' });
       const q = u.searchParams;
       if (u.pathname === '/api/v2/orgs')
         return json(200, { orgs: q.get('org') === 'acme' ? [{ id: 'o1', name: 'acme' }] : [] });
@@ -139,6 +146,15 @@ describe('InfluxDB 2.x bucket/DBRP check (emulated v2 API)', () => {
     expect(r.detail).toContain(
       'influx v1 dbrp create --org acme --bucket-id b9 --db plantpulse --rp autogen --default',
     );
+  });
+
+  it('does not hold the sink back when a least-privilege token may not read the mappings', async () => {
+    state.buckets.push({ id: 'b9', orgID: 'o1', name: 'plantpulse' });
+    const r = await checkInfluxSchema(transport('scoped'), opts);
+    expect(r.state).toBe('skipped');
+    expect(r.detail).toContain('may not read /api/v2/dbrps (403)');
+    expect(r.detail).toContain('influx v1 dbrp list --org acme --db plantpulse');
+    expect(state.posts).toEqual([]);
   });
 
   it('names a missing organisation', async () => {

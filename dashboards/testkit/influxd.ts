@@ -1,0 +1,137 @@
+/**
+ * Runs Debian's `influxd` (InfluxDB 1.x) for the dashboard query test: a temp config with
+ * every listener on a free loopback port, temp data/meta/WAL directories, usage reporting
+ * and the self-monitor store off. Not used by PlantPulse itself.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { freePort } from '../../sinks/influx/testkit/victoria-metrics.js';
+
+export const INFLUXD_BINARY = process.env.PLANTPULSE_INFLUXD_BINARY ?? 'influxd';
+
+/** One InfluxQL statement's result, as /query returns it. */
+export interface QueryResult {
+  error?: string;
+  series?: {
+    name: string;
+    tags?: Record<string, string>;
+    columns: string[];
+    values: unknown[][];
+  }[];
+}
+
+export class Influxd {
+  private child: ChildProcess | undefined;
+  private exited: Promise<void> = Promise.resolve();
+  readonly output: string[] = [];
+
+  private constructor(
+    readonly dir: string,
+    readonly port: number,
+  ) {}
+
+  get url(): string {
+    return `http://127.0.0.1:${this.port}`;
+  }
+
+  static async start(dir: string): Promise<Influxd> {
+    const [http, rpc] = [await freePort(), await freePort()];
+    const db = new Influxd(dir, http);
+    for (const d of ['meta', 'data', 'wal']) mkdirSync(join(dir, d), { recursive: true });
+    const conf = join(dir, 'influxdb.conf');
+    writeFileSync(
+      conf,
+      [
+        'reporting-disabled = true',
+        `bind-address = "127.0.0.1:${rpc}"`,
+        '[meta]',
+        `  dir = "${join(dir, 'meta')}"`,
+        '  logging-enabled = false',
+        '[data]',
+        `  dir = "${join(dir, 'data')}"`,
+        `  wal-dir = "${join(dir, 'wal')}"`,
+        '  query-log-enabled = false',
+        '  trace-logging-enabled = false',
+        '[coordinator]',
+        '  log-queries-after = "0s"',
+        '[http]',
+        '  enabled = true',
+        `  bind-address = "127.0.0.1:${http}"`,
+        '  auth-enabled = false',
+        '  log-enabled = false',
+        '[monitor]',
+        '  store-enabled = false',
+        '[continuous_queries]',
+        '  enabled = false',
+        '[subscriber]',
+        '  enabled = false',
+        '[logging]',
+        '  level = "error"',
+        '',
+      ].join('\n'),
+    );
+    await db.launch(conf);
+    return db;
+  }
+
+  private async launch(conf: string): Promise<void> {
+    const child = spawn(INFLUXD_BINARY, ['run', '-config', conf], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, INFLUXDB_REPORTING_DISABLED: 'true' },
+    });
+    this.child = child;
+    const keep = (b: Buffer) => {
+      this.output.push(b.toString());
+      if (this.output.length > 200) this.output.shift();
+    };
+    child.stdout!.on('data', keep);
+    child.stderr!.on('data', keep);
+    this.exited = new Promise((res) => child.once('exit', () => res()));
+    const failed = new Promise<never>((_, rej) =>
+      child.once('error', (err) =>
+        rej(new Error(`cannot run ${INFLUXD_BINARY}: ${err.message} (apt-get install influxdb)`)),
+      ),
+    );
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      if (child.exitCode !== null) throw new Error(`influxd exited: ${this.output.join('')}`);
+      const ok = await Promise.race([
+        fetch(`${this.url}/ping`).then(
+          (r) => r.status === 204,
+          () => false,
+        ),
+        failed,
+      ]);
+      if (ok) return;
+      if (Date.now() > deadline) throw new Error(`influxd did not start: ${this.output.join('')}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+
+  async stop(): Promise<void> {
+    const c = this.child;
+    if (c && c.exitCode === null && c.signalCode === null) c.kill('SIGTERM');
+    await this.exited;
+  }
+
+  /** Runs InfluxQL statements (POST /query); throws on an HTTP error. */
+  async query(db: string, q: string): Promise<QueryResult[]> {
+    const body = new URLSearchParams({ db, q, epoch: 'ms' });
+    const r = await fetch(`${this.url}/query`, { method: 'POST', body });
+    const text = await r.text();
+    if (!r.ok && r.status !== 400) throw new Error(`/query → ${r.status}: ${text}`);
+    const doc = JSON.parse(text) as { results?: QueryResult[]; error?: string };
+    if (doc.error) return [{ error: doc.error }];
+    return doc.results ?? [];
+  }
+
+  /** Line protocol through the 1.x /write endpoint, millisecond timestamps. */
+  async write(db: string, lines: string): Promise<void> {
+    const r = await fetch(`${this.url}/write?db=${encodeURIComponent(db)}&precision=ms`, {
+      method: 'POST',
+      body: lines,
+    });
+    if (r.status !== 204) throw new Error(`/write → ${r.status}: ${await r.text()}`);
+  }
+}
