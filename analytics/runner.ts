@@ -21,6 +21,12 @@ import type { Logger } from '../runtime/logger.js';
 import type { Store } from '../store/store.js';
 import type { DerivedRow, Emitter, LogRecord, Operator, OperatorContext } from './operator.js';
 
+interface SavedCheckpoint {
+  version: number;
+  pos: number;
+  state: string;
+}
+
 interface Slot {
   op: Operator<unknown>;
   state: unknown;
@@ -36,6 +42,16 @@ export interface RunnerOptions {
   /** Save state + position at most this often (0 = after every step). */
   checkpointIntervalMs?: number;
   log?: Logger;
+  /**
+   * Where state snapshots go. Default: the log's own database, in the step's transaction. The
+   * worker gives a separate file, so writing megabytes of snapshot never holds the log's write
+   * lock; the snapshot is then saved after the step's effects commit (a crash in between
+   * replays from the previous checkpoint, rewriting the same keyed effects) and the retention
+   * cursor moves after the snapshot is saved.
+   */
+  checkpointDb?: Database.Database;
+  /** Called before each write transaction on the log (the worker waits for ingest here). */
+  beforeWrite?: () => void;
 }
 
 export class OperatorRunner {
@@ -44,6 +60,7 @@ export class OperatorRunner {
   private readonly read: Database.Statement<[number, number], LogRecord>;
   private readonly upsert: Database.Statement;
   private readonly saveCheckpoint: Database.Statement;
+  private readonly separate: boolean;
 
   constructor(
     private readonly store: Store,
@@ -65,11 +82,21 @@ export class OperatorRunner {
     this.upsert = db.prepare(
       'INSERT OR REPLACE INTO log(series, ts, value, quality, body, received) VALUES (?, ?, ?, ?, ?, ?)',
     );
-    this.saveCheckpoint = db.prepare(
+    const cpDb = opts.checkpointDb ?? db;
+    this.separate = cpDb !== db;
+    if (this.separate) {
+      cpDb.exec(
+        'CREATE TABLE IF NOT EXISTS operator_checkpoints (name TEXT PRIMARY KEY, version INTEGER NOT NULL, pos INTEGER NOT NULL, state TEXT NOT NULL, updated INTEGER NOT NULL)',
+      );
+    }
+    this.saveCheckpoint = cpDb.prepare(
       `INSERT INTO operator_checkpoints(name, version, pos, state, updated) VALUES (?, ?, ?, ?, ?)
        ON CONFLICT(name) DO UPDATE SET version = excluded.version, pos = excluded.pos, state = excluded.state, updated = excluded.updated`,
     );
-    this.load = db.prepare('SELECT version, pos, state FROM operator_checkpoints WHERE name = ?');
+    const loadSql = 'SELECT version, pos, state FROM operator_checkpoints WHERE name = ?';
+    this.load = cpDb.prepare(loadSql);
+    // A data dir from before the separate file: its checkpoints are still in the log database.
+    this.loadLegacy = this.separate ? db.prepare(loadSql) : undefined;
     // Stagger the operators' checkpoints over the interval, so their snapshots never stall the loop together.
     const every = opts.checkpointIntervalMs ?? 0;
     this.slots = operators.map((op, i) => ({
@@ -80,14 +107,12 @@ export class OperatorRunner {
     }));
   }
 
-  private readonly load: Database.Statement<
-    [string],
-    { version: number; pos: number; state: string }
-  >;
+  private readonly load: Database.Statement<[string], SavedCheckpoint>;
+  private readonly loadLegacy: Database.Statement<[string], SavedCheckpoint> | undefined;
 
   /** The operator's last saved state and position, or a fresh start (also after a version change). */
   private loadCheckpoint(op: Operator<unknown>): { state: unknown; pos: number } {
-    const saved = this.load.get(op.name);
+    const saved = this.load.get(op.name) ?? this.loadLegacy?.get(op.name);
     if (saved && saved.version === op.version) {
       return { state: op.restore(JSON.parse(saved.state), this.ctx), pos: saved.pos };
     }
@@ -103,18 +128,17 @@ export class OperatorRunner {
   /** Saves every operator's state and position now (shutdown, tests). */
   checkpointAll(): void {
     for (const slot of this.slots) {
-      if (slot.dirty) this.store.db.transaction(() => this.saveSlot(slot, Date.now()))();
+      if (!slot.dirty) continue;
+      if (this.separate) this.saveSlot(slot, Date.now());
+      else this.store.db.transaction(() => this.saveSlot(slot, Date.now()))();
     }
   }
 
+  /** In the step's transaction (same database), or after it (separate checkpoint file). */
   private saveSlot(slot: Slot, now: number): void {
-    this.saveCheckpoint.run(
-      slot.op.name,
-      slot.op.version,
-      slot.pos,
-      JSON.stringify(slot.op.snapshot(slot.state)),
-      now,
-    );
+    const state = JSON.stringify(slot.op.snapshot(slot.state));
+    this.saveCheckpoint.run(slot.op.name, slot.op.version, slot.pos, state, now);
+    if (this.separate) this.opts.beforeWrite?.();
     this.store.cursors.set(`operator:${slot.op.name}`, slot.pos);
     slot.savedAt = now;
     slot.dirty = false;
@@ -163,6 +187,8 @@ export class OperatorRunner {
       const now = Date.now();
       // Series ids are created outside the transaction, so a rollback cannot leave a cached id behind.
       const ids = rows.map((r) => this.store.series.ensure(r.series, r.kind, r.unit, true));
+      const due = now - slot.savedAt >= (this.opts.checkpointIntervalMs ?? 0);
+      this.opts.beforeWrite?.();
       this.store.db.transaction(() => {
         rows.forEach((r, i) =>
           this.upsert.run(ids[i], r.ts, r.value, r.quality ?? 0, r.body ?? null, now),
@@ -170,8 +196,9 @@ export class OperatorRunner {
         for (const w of writes) w(this.store.db);
         slot.pos = last;
         slot.dirty = true;
-        if (now - slot.savedAt >= (this.opts.checkpointIntervalMs ?? 0)) this.saveSlot(slot, now);
+        if (due && !this.separate) this.saveSlot(slot, now);
       })();
+      if (due && this.separate) this.saveSlot(slot, now);
     } catch (err) {
       // The in-memory state may be half-applied: go back to the last checkpoint and replay from there.
       Object.assign(slot, this.loadCheckpoint(slot.op), { dirty: false });

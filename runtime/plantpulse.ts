@@ -5,8 +5,7 @@
  */
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
-import { createOperators } from '../analytics/registry.js';
-import { OperatorRunner } from '../analytics/runner.js';
+import { AnalyticsHost } from '../analytics/host.js';
 import { buildApp } from '../api/app.js';
 import { DeviceCredentials } from '../broker/credentials.js';
 import type { BrokerContext } from '../broker/context.js';
@@ -15,6 +14,7 @@ import { loadPlantModel } from '../config/load.js';
 import { buildPlantIndex, type PlantIndex } from '../config/plant-index.js';
 import { Ingestor } from '../ingest/ingestor.js';
 import { startSinks, type RunningSinks } from '../sinks/index.js';
+import { IngestSignal } from '../store/ingest-signal.js';
 import { openStore, type Store } from '../store/store.js';
 import { createLogger, type Logger } from './logger.js';
 import { createMetrics, type Metrics } from './metrics.js';
@@ -46,7 +46,9 @@ export async function startPlantPulse(opts: StartOptions): Promise<RunningPlantP
   const metrics = createMetrics();
   const startedAt = Date.now();
 
+  const ingestSignal = new IngestSignal();
   const store = openStore({
+    ingestSignal,
     dataDir: opts.dataDir,
     durability: model.ingest.durability,
     commitMaxRows: model.ingest.commitMaxRows,
@@ -71,21 +73,13 @@ export async function startPlantPulse(opts: StartOptions): Promise<RunningPlantP
   let broker: EmbeddedBroker | undefined;
   let app: FastifyInstance | undefined;
   let timer: NodeJS.Timeout | undefined;
-  let analyticsTimer: NodeJS.Timeout | undefined;
-  let runner: OperatorRunner | undefined;
+  let analytics: AnalyticsHost | undefined;
   let sinks: RunningSinks | undefined; // sinks (InfluxDB): started last, stopped before the store closes
   const stop = async () => {
     if (timer) clearInterval(timer);
-    if (analyticsTimer) clearInterval(analyticsTimer);
     await broker?.stop();
-    try {
-      runner?.checkpointAll(); // a restart then resumes here instead of replaying since the last periodic checkpoint
-    } catch (err) {
-      log.error(
-        { err },
-        'saving analytics checkpoints at shutdown failed; the next start replays from the last one',
-      );
-    }
+    // The worker saves its checkpoints: a restart then resumes here instead of replaying.
+    await analytics?.stop();
     await app?.close();
     await sinks?.stop();
     store.close();
@@ -127,7 +121,7 @@ export async function startPlantPulse(opts: StartOptions): Promise<RunningPlantP
       log,
       dataDir: opts.dataDir,
       startedAt,
-      analyticsPositions: () => runner?.positions() ?? {},
+      analyticsPositions: () => analytics?.positions() ?? {},
       readiness: () => ({
         log: store.writer.failing
           ? { ready: false, detail: `last commit failed: ${store.writer.failing.message}` }
@@ -141,16 +135,14 @@ export async function startPlantPulse(opts: StartOptions): Promise<RunningPlantP
 
     timer = setInterval(() => maintain(store, log), model.storage.maintenanceInterval);
     timer.unref();
-    runner = new OperatorRunner(store, index, createOperators(index), {
-      batchRows: 2_000,
-      // A snapshot is the operators' whole state (MBs): rare enough that its stall stays out of
-      // the ingest p99; a crash replays at most this much log (bench/README.md has the figures).
-      checkpointIntervalMs: 30_000,
-      log: log.child({ component: 'analytics' }),
+    // Analytics runs in a worker thread on its own connection (analytics/worker.ts).
+    analytics = new AnalyticsHost({
+      configFile: opts.configFile,
+      dataDir: opts.dataDir,
+      log,
+      ingestSignal,
     });
-    const analytics = runner;
-    analyticsTimer = setInterval(() => runAnalytics(analytics, log), 25);
-    analyticsTimer.unref();
+    await analytics.start();
     // --- sinks (DESIGN C3): ship the log by cursor; see sinks/index.ts ---
     sinks = startSinks(model.sinks, { store, index, metrics, log, configFile: opts.configFile });
 
@@ -169,21 +161,6 @@ export async function startPlantPulse(opts: StartOptions): Promise<RunningPlantP
   } catch (err) {
     await stop().catch(() => undefined);
     throw err;
-  }
-}
-
-/**
- * Budget of one analytics tick (every 25 ms): at most a 15 ms stall for ingest, yet about 60 %
- * of the loop for analytics while a backlog drains; when caught up a tick costs one query.
- */
-const ANALYTICS_TICK_MS = 15;
-
-function runAnalytics(runner: OperatorRunner, log: Logger): void {
-  const started = performance.now();
-  try {
-    while (performance.now() - started < ANALYTICS_TICK_MS && runner.step() > 0);
-  } catch (err) {
-    log.error({ err }, 'analytics step failed; retrying from the last checkpoint');
   }
 }
 

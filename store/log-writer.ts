@@ -58,6 +58,8 @@ export interface LogWriterOptions {
   maxRows: number;
   onCommit?: (stats: CommitStats) => void;
   onError?: (err: Error, stats: { rows: number; submissions: number }) => void;
+  /** Told when rows are queued (true) and when the commit that took them is over (false). */
+  onPending?: (pending: boolean) => void;
 }
 
 export class LogWriter {
@@ -131,6 +133,7 @@ export class LogWriter {
       });
       return;
     }
+    if (this.pending.length === 0) this.opts.onPending?.(true);
     this.pending.push({ rows, deadLetters, done });
     this.pendingRows += rows.length + deadLetters.length;
     if (this.pendingRows >= this.opts.maxRows) {
@@ -157,12 +160,14 @@ export class LogWriter {
     try {
       result = this.commitAll(batch, Date.now());
     } catch (err) {
+      this.opts.onPending?.(false);
       const error = err instanceof Error ? err : new Error(String(err));
       this.lastError = error;
       this.opts.onError?.(error, { rows, submissions: batch.length });
       for (const entry of batch) entry.done(error, { inserted: 0, duplicates: 0 });
       return;
     }
+    this.opts.onPending?.(false);
     this.lastError = undefined;
     const durationMs = performance.now() - started;
     let duplicates = 0;

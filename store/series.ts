@@ -9,6 +9,8 @@ export interface SeriesRow {
   derived: boolean;
 }
 
+type DbRow = Omit<SeriesRow, 'derived'> & { derived: number };
+
 /**
  * Maps series keys (sensor paths, batch event streams, derived series) to the small integer ids
  * the log stores. Ids are stable for the life of a data directory.
@@ -18,21 +20,29 @@ export class SeriesRegistry {
   private readonly byId = new Map<number, SeriesRow>();
   private readonly insert: Database.Statement<[string, string, string, number]>;
   private readonly update: Database.Statement<[string, string, number]>;
+  private readonly selectId: Database.Statement<[number], DbRow>;
+  private readonly selectKey: Database.Statement<[string], DbRow>;
 
   constructor(private readonly db: Database.Database) {
-    for (const row of db.prepare('SELECT id, key, kind, unit, derived FROM series').all() as (Omit<
-      SeriesRow,
-      'derived'
-    > & { derived: number })[]) {
+    for (const row of db
+      .prepare('SELECT id, key, kind, unit, derived FROM series')
+      .all() as DbRow[]) {
       this.remember({ ...row, derived: row.derived === 1 });
     }
-    this.insert = db.prepare('INSERT INTO series(key, kind, unit, derived) VALUES (?, ?, ?, ?)');
+    // Ingest (main thread) and analytics (worker) each keep a registry on their own connection:
+    // a key the other one created first is found, not inserted twice.
+    this.insert = db.prepare(
+      'INSERT INTO series(key, kind, unit, derived) VALUES (?, ?, ?, ?) ON CONFLICT(key) DO NOTHING',
+    );
+    const cols = 'SELECT id, key, kind, unit, derived FROM series';
+    this.selectId = db.prepare(`${cols} WHERE id = ?`);
+    this.selectKey = db.prepare(`${cols} WHERE key = ?`);
     this.update = db.prepare('UPDATE series SET kind = ?, unit = ? WHERE id = ?');
   }
 
   /** Returns the id of `key`, creating the series on first use. */
   ensure(key: string, kind: string, unit: string, derived = false): number {
-    const known = this.byKey.get(key);
+    const known = this.get(key);
     if (known) {
       if (known.kind !== kind || known.unit !== unit) {
         // A sensor re-declared with another kind keeps its history; the new kind applies from now on.
@@ -42,17 +52,20 @@ export class SeriesRegistry {
       }
       return known.id;
     }
-    const id = Number(this.insert.run(key, kind, unit, derived ? 1 : 0).lastInsertRowid);
+    const result = this.insert.run(key, kind, unit, derived ? 1 : 0);
+    if (result.changes === 0) return this.ensure(key, kind, unit, derived); // created meanwhile by the other connection
+    const id = Number(result.lastInsertRowid);
     this.remember({ id, key, kind, unit, derived });
     return id;
   }
 
+  /** The series of `key`; looked up in the database when another connection created it. */
   get(key: string): SeriesRow | undefined {
-    return this.byKey.get(key);
+    return this.byKey.get(key) ?? this.load(this.selectKey.get(key));
   }
 
   byIdOf(id: number): SeriesRow | undefined {
-    return this.byId.get(id);
+    return this.byId.get(id) ?? this.load(this.selectId.get(id));
   }
 
   /** Ids of the series analytics operators write. */
@@ -62,6 +75,13 @@ export class SeriesRegistry {
 
   all(): SeriesRow[] {
     return [...this.byId.values()];
+  }
+
+  private load(row: DbRow | undefined): SeriesRow | undefined {
+    if (!row) return undefined;
+    const series = { ...row, derived: row.derived === 1 };
+    this.remember(series);
+    return series;
   }
 
   private remember(row: SeriesRow): void {

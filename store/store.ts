@@ -6,6 +6,7 @@ import type Database from 'better-sqlite3';
 import { AuditTrail } from '../audit/trail.js';
 import { Cursors } from './cursors.js';
 import { openDatabase, type Durability } from './db.js';
+import type { IngestSignal } from './ingest-signal.js';
 import { LogWriter, type CommitStats } from './log-writer.js';
 import { LogQueries } from './queries.js';
 import { Retention } from './retention.js';
@@ -20,6 +21,8 @@ export interface StoreOptions {
   rollupRetentionMs: number;
   onCommit?: (stats: CommitStats) => void;
   onCommitError?: (err: Error, stats: { rows: number; submissions: number }) => void;
+  /** Shared with the analytics worker so it holds its writes while a group commit waits. */
+  ingestSignal?: IngestSignal;
 }
 
 export interface Store {
@@ -42,6 +45,7 @@ export function openStore(opts: StoreOptions): Store {
     maxRows: opts.commitMaxRows,
     onCommit: opts.onCommit,
     onError: opts.onCommitError,
+    onPending: opts.ingestSignal && ((p) => opts.ingestSignal!.set(p)),
   });
   let closed = false;
   return {
