@@ -12,6 +12,9 @@ import {
   type ZodTypeProvider,
 } from 'fastify-type-provider-zod';
 import type { ApiDeps } from './deps.js';
+import { installAuth } from './auth.js';
+import { httpsServerFactory } from './auth-https.js';
+import { auditRoutes } from './routes/audit.js';
 import { installErrorHandler } from './errors.js';
 import { batchesRoutes } from './routes/batches.js';
 import { anomaliesRoutes } from './routes/anomalies.js';
@@ -24,10 +27,12 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: deps.log.child({ component: 'api' }) as FastifyBaseLogger,
     logController: new LogController({ disableRequestLogging: true }),
+    ...httpsServerFactory(deps),
   }).withTypeProvider<ZodTypeProvider>();
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   installErrorHandler(app);
+  await installAuth(app, deps); // before any route: routes without a role fail here
 
   await app.register(swagger, {
     openapi: {
@@ -46,5 +51,6 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
   await app.register(readingsRoutes, deps);
   await app.register(anomaliesRoutes, deps);
   await app.register(batchesRoutes, deps);
+  await app.register(auditRoutes, deps);
   return app;
 }
