@@ -19,7 +19,8 @@ export function bootstrapAdminToken(store: Store, secret: string, log: Logger): 
     secret,
     'system',
   );
-  log.warn(
+  // info, not warn: the operator asked for it; `tokens list` shows it until revoked.
+  log.info(
     { token: BOOTSTRAP_TOKEN_NAME, outcome },
     `admin token "${BOOTSTRAP_TOKEN_NAME}" installed from ${BOOTSTRAP_ENV}; revoke it (plantpulse tokens revoke --name ${BOOTSTRAP_TOKEN_NAME}) once personal tokens exist`,
   );

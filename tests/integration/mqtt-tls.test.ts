@@ -148,12 +148,18 @@ describe('MQTT over TLS', () => {
 });
 
 describe('MQTT over WebSocket and the API over HTTPS', () => {
-  it('a device publishes over ws://; anonymous is refused there too', async () => {
+  it('a device publishes over ws:// within its ACL; anonymous is refused there too', async () => {
     const url = `ws://127.0.0.1:${env.pp.mqttWsPort}/mqtt`;
     const c = await connectMqtt(url, { username: 'gw1', password: env.secrets.gw1 });
     try {
       await publishOne(c, 'plants/t/l1/m1/temp', T0 + 5);
       expect(await stored('t/l1/m1/temp', T0 + 5)).toBe(1);
+      // The same topic ACL on this transport: no reading of other devices' or system topics.
+      expect(await subackCodes(c, ['#', 'plants/+/l2/#', '$SYS/#', 'plants/t/l1/#'])).toEqual([
+        0x80, 0x80, 0x80, 1,
+      ]);
+      await publishOne(c, 'plants/t/l2/x1/power', T0 + 5);
+      expect(await stored('t/l2/x1/power', T0 + 5)).toBe(0);
     } finally {
       await endAll(c);
     }
