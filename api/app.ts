@@ -15,6 +15,7 @@ import type { ApiDeps } from './deps.js';
 import { installAuth } from './auth.js';
 import { httpsServerFactory } from './auth-https.js';
 import { auditRoutes } from './routes/audit.js';
+import { accessRoutes } from './routes/access.js';
 import { installErrorHandler } from './errors.js';
 import { batchesRoutes } from './routes/batches.js';
 import { anomaliesRoutes } from './routes/anomalies.js';
@@ -52,5 +53,6 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
   await app.register(anomaliesRoutes, deps);
   await app.register(batchesRoutes, deps);
   await app.register(auditRoutes, deps);
+  await app.register(accessRoutes, deps);
   return app;
 }

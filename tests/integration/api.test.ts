@@ -339,9 +339,12 @@ describe('OpenAPI', () => {
       '/api/v1/batches',
       '/api/v1/batches/{id}',
       '/api/v1/dead-letters',
+      '/api/v1/devices',
       '/api/v1/readings',
       '/api/v1/sensors',
       '/api/v1/stats',
+      '/api/v1/tokens',
+      '/api/v1/tokens/{name}',
       '/health',
       '/metrics',
     ]);

@@ -8,6 +8,7 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { buildApp } from '../../api/app.js';
+import { DeviceCredentials } from '../../broker/credentials.js';
 import { installAuth } from '../../api/auth.js';
 import type { ApiDeps } from '../../api/deps.js';
 import { installErrorHandler } from '../../api/errors.js';
@@ -212,5 +213,80 @@ describe('audit routes', () => {
     expect(v.json()).toMatchObject({ ok: true, entries: 3 });
     const viewer = issueTestToken(d.store, 'viewer').headers;
     expect((await a.inject({ url: '/api/v1/audit', headers: viewer })).statusCode).toBe(403);
+  });
+});
+
+describe('token and device routes', () => {
+  it('an admin creates and revokes tokens over the API, audited under its own name', async () => {
+    const d = deps();
+    const a = await app(d);
+    const admin = issueTestToken(d.store, 'admin', 'ops-lead').headers;
+    const created = await a.inject({
+      method: 'POST',
+      url: '/api/v1/tokens',
+      headers: admin,
+      payload: { name: 'energy-report-bot', role: 'energy' },
+    });
+    expect(created.statusCode).toBe(201);
+    const { secret } = created.json() as { secret: string };
+    const bot = { authorization: `Bearer ${secret}` };
+    expect((await a.inject({ url: '/api/v1/stats', headers: bot })).statusCode).toBe(200);
+    const listed = (await a.inject({ url: '/api/v1/tokens', headers: admin })).json() as {
+      tokens: { name: string; role: string }[];
+    };
+    expect(listed.tokens.map((t) => [t.name, t.role])).toEqual([
+      ['energy-report-bot', 'energy'],
+      ['ops-lead', 'admin'],
+    ]);
+    expect(JSON.stringify(listed)).not.toContain(secret);
+    const bad = await a.inject({
+      method: 'POST',
+      url: '/api/v1/tokens',
+      headers: admin,
+      payload: { name: 'has space', role: 'viewer' },
+    });
+    expect(bad.statusCode).toBe(400);
+    expect(bad.json().error.message).toContain('token name "has space" is invalid');
+
+    const del = await a.inject({
+      method: 'DELETE',
+      url: '/api/v1/tokens/energy-report-bot',
+      headers: admin,
+    });
+    expect(del.statusCode).toBe(204);
+    expect((await a.inject({ url: '/api/v1/stats', headers: bot })).statusCode).toBe(401);
+    const again = await a.inject({
+      method: 'DELETE',
+      url: '/api/v1/tokens/energy-report-bot',
+      headers: admin,
+    });
+    expect(again.statusCode).toBe(404);
+    expect(d.store.audit.list({ actionPrefix: 'token.' }).map((e) => [e.action, e.actor])).toEqual([
+      ['token.revoke', 'token:ops-lead'],
+      ['token.add', 'token:ops-lead'],
+      ['token.add', 'test'],
+    ]);
+  });
+
+  it('an engineer lists devices with their credential state, never secrets', async () => {
+    const d = deps();
+    const a = await app(d);
+    const creds = new DeviceCredentials(d.store.db);
+    const secret = await creds.issue('gw1');
+    const res = await a.inject({
+      url: '/api/v1/devices',
+      headers: issueTestToken(d.store, 'engineer').headers,
+    });
+    expect(res.statusCode).toBe(200);
+    expect(res.body).not.toContain(secret);
+    expect(
+      (res.json().devices as { id: string; credentials: string }[]).map((x) => [
+        x.id,
+        x.credentials,
+      ]),
+    ).toEqual([
+      ['gw1', 'active'],
+      ['gw2', 'none'],
+    ]);
   });
 });
