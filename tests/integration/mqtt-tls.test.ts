@@ -11,7 +11,7 @@ import type { MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testPlant } from '../helpers/plant-fixture.js';
 import { tempDir } from '../helpers/tmp.js';
-import { makePki, type Pki } from './support/pki.js';
+import { makePki, type Pki } from '../../security/testkit/pki.js';
 import {
   connectMqtt,
   endAll,

@@ -1,5 +1,5 @@
 /**
- * A throw-away PKI made with the real `openssl` CLI at test time: a CA, a server certificate
+ * Test and bench support (not used by PlantPulse itself). A throw-away PKI made with the real `openssl` CLI at test time: a CA, a server certificate
  * for localhost/127.0.0.1, device client certificates (by CN or by subjectAltName) and a
  * client certificate from a second, unrelated CA that PlantPulse must refuse.
  */
