@@ -12,7 +12,7 @@ import {
   type ZodTypeProvider,
 } from 'fastify-type-provider-zod';
 import type { ApiDeps } from './deps.js';
-import { installAuth } from './auth.js';
+import { installAuth, openApiSecurity } from './auth.js';
 import { httpsServerFactory } from './auth-https.js';
 import { auditRoutes } from './routes/audit.js';
 import { accessRoutes } from './routes/access.js';
@@ -42,6 +42,7 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
         version: '1',
         description: 'Readings, dead letters and health of a PlantPulse instance.',
       },
+      ...openApiSecurity, // bearer tokens: the "Authorize" button of /docs
     },
     transform: jsonSchemaTransform,
   });

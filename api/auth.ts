@@ -32,6 +32,20 @@ const PLUGIN_ROUTES: { match: (r: RouteOptions) => boolean; role: RouteRole }[] 
   { match: (r) => r.method === 'OPTIONS' && r.url === '*', role: 'public' },
 ];
 
+/** OpenAPI: every operation takes a bearer token (the few public routes simply ignore it). */
+export const openApiSecurity = {
+  components: {
+    securitySchemes: {
+      bearerAuth: {
+        type: 'http' as const,
+        scheme: 'bearer',
+        description: 'An API token (`plantpulse tokens add`); its role must cover the route.',
+      },
+    },
+  },
+  security: [{ bearerAuth: [] }],
+};
+
 export interface RouteRoleEntry {
   method: string;
   url: string;
