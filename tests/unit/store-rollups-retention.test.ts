@@ -363,7 +363,7 @@ describe('migrations', () => {
       expect(db.pragma('user_version', { simple: true })).toBe(latest);
       expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
       const tables = (db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name").all() as { name: string }[]).map((x) => x.name);
-      expect(tables).toEqual(['cursors', 'dead_letters', 'devices', 'log', 'operator_checkpoints', 'rollup_1m', 'series']);
+      expect(tables).toEqual(['api_tokens', 'audit_head', 'audit_log', 'cursors', 'dead_letters', 'devices', 'log', 'operator_checkpoints', 'rollup_1m', 'series']);
       db.close();
     } finally {
       t.cleanup();
