@@ -12,6 +12,10 @@ import {
   type ZodTypeProvider,
 } from 'fastify-type-provider-zod';
 import type { ApiDeps } from './deps.js';
+import { installAuth, openApiSecurity } from './auth.js';
+import { httpsServerFactory } from './auth-https.js';
+import { auditRoutes } from './routes/audit.js';
+import { accessRoutes } from './routes/access.js';
 import { installErrorHandler } from './errors.js';
 import { batchesRoutes } from './routes/batches.js';
 import { anomaliesRoutes } from './routes/anomalies.js';
@@ -24,10 +28,12 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: deps.log.child({ component: 'api' }) as FastifyBaseLogger,
     logController: new LogController({ disableRequestLogging: true }),
+    ...httpsServerFactory(deps),
   }).withTypeProvider<ZodTypeProvider>();
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   installErrorHandler(app);
+  await installAuth(app, deps); // before any route: routes without a role fail here
 
   await app.register(swagger, {
     openapi: {
@@ -36,6 +42,7 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
         version: '1',
         description: 'Readings, dead letters and health of a PlantPulse instance.',
       },
+      ...openApiSecurity, // bearer tokens: the "Authorize" button of /docs
     },
     transform: jsonSchemaTransform,
   });
@@ -46,5 +53,7 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
   await app.register(readingsRoutes, deps);
   await app.register(anomaliesRoutes, deps);
   await app.register(batchesRoutes, deps);
+  await app.register(auditRoutes, deps);
+  await app.register(accessRoutes, deps);
   return app;
 }

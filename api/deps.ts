@@ -2,6 +2,7 @@ import type { PlantIndex } from '../config/plant-index.js';
 import type { Logger } from '../runtime/logger.js';
 import type { Metrics } from '../runtime/metrics.js';
 import type { Store } from '../store/store.js';
+import type { RouteRole } from '../security/roles.js';
 
 /** What the API needs from the running PlantPulse; tests build it from real parts. */
 export interface ApiDeps {
@@ -15,13 +16,15 @@ export interface ApiDeps {
   startedAt: number;
   /** Log position each analytics operator has consumed up to. */
   analyticsPositions?: () => Record<string, number>;
+  /** The plant model file; TLS file paths (http.tls) are relative to it. */
+  configFile?: string;
 }
 
 /**
- * The role each route requires. Enforcement (bearer tokens, DESIGN C6) arrives with the
- * security issue; declaring the role beside every route now keeps that change mechanical.
+ * The role each route requires (`config: { role }`), enforced by api/auth.ts against bearer
+ * tokens (DESIGN C6; lattice in security/roles.ts). A route without one makes buildApp fail.
  */
-export type Role = 'public' | 'viewer' | 'engineer' | 'maintenance' | 'energy' | 'admin';
+export type Role = RouteRole;
 
 declare module 'fastify' {
   interface FastifyContextConfig {

@@ -21,6 +21,8 @@ export interface BrokerContext {
   metrics: Metrics;
   log: Logger;
   identities: WeakMap<Client, Identity>;
+  /** Device named by a verified client certificate (mutual TLS), set before CONNECT arrives. */
+  certDevices?: WeakMap<Client, string>;
 }
 
 /**

@@ -11,6 +11,13 @@ import {
   type ScryptOptions,
 } from 'node:crypto';
 import type Database from 'better-sqlite3';
+import type { AuditTrail } from '../audit/trail.js';
+
+/** Who made a credential change, for the audit trail (written in the same transaction). */
+export interface AuditBy {
+  trail: AuditTrail;
+  actor: string;
+}
 
 const scrypt = (secret: string, salt: Buffer, len: number, opts: ScryptOptions) =>
   new Promise<Buffer>((resolve, reject) =>
@@ -61,14 +68,23 @@ export class DeviceCredentials {
   }
 
   /** Creates or rotates the secret of `device`; returns the new secret (shown once, never stored). */
-  async issue(device: string): Promise<string> {
+  async issue(device: string, audit?: AuditBy): Promise<string> {
     const secret = newSecret();
     const hash = await hashSecret(secret);
-    this.db
-      .prepare(
-        'INSERT INTO devices(id, secret_hash, created) VALUES (?, ?, ?) ON CONFLICT(id) DO UPDATE SET secret_hash = excluded.secret_hash, created = excluded.created, disabled = 0',
-      )
-      .run(device, hash, Date.now());
+    this.db.transaction(() => {
+      const existed = this.getStmt.get(device);
+      this.db
+        .prepare(
+          'INSERT INTO devices(id, secret_hash, created) VALUES (?, ?, ?) ON CONFLICT(id) DO UPDATE SET secret_hash = excluded.secret_hash, created = excluded.created, disabled = 0',
+        )
+        .run(device, hash, Date.now());
+      audit?.trail.append({
+        actor: audit.actor,
+        action: existed ? 'device.rotate' : 'device.add',
+        subject: device,
+        detail: existed?.disabled ? { reenabled: true } : {},
+      });
+    })();
     this.verified.delete(device);
     return secret;
   }
@@ -89,6 +105,29 @@ export class DeviceCredentials {
     if (!(await verifySecret(secret, row.secret_hash))) return 'wrong';
     this.verified.set(device, { stored: row.secret_hash, digest: digest(secret) });
     return 'ok';
+  }
+
+  /** True when the device's credentials were removed: this also bars its client certificate. */
+  revoked(device: string): boolean {
+    return !!this.getStmt.get(device)?.disabled;
+  }
+
+  /** Disables the device's secret and its certificate login; false when already disabled. */
+  disable(device: string, audit?: AuditBy): boolean {
+    const changed = this.db.transaction(() => {
+      // A device that logs in by certificate only has no row yet: insert a disabled one.
+      const res = this.db
+        .prepare(
+          `INSERT INTO devices(id, secret_hash, created, disabled) VALUES (?, '', ?, 1)
+           ON CONFLICT(id) DO UPDATE SET disabled = 1 WHERE disabled = 0`,
+        )
+        .run(device, Date.now());
+      if (res.changes > 0)
+        audit?.trail.append({ actor: audit.actor, action: 'device.remove', subject: device });
+      return res.changes > 0;
+    })();
+    this.verified.delete(device);
+    return changed;
   }
 
   list(): { id: string; created: number; disabled: boolean }[] {

@@ -12,6 +12,8 @@ import { registerReplay } from './commands/replay.js';
 import { registerScore } from './commands/score.js';
 import { registerSimulate } from './commands/simulate.js';
 import { registerStart } from './commands/start.js';
+import { registerTokens } from './commands/tokens.js';
+import { registerAudit } from './commands/audit.js';
 
 const program = new Command()
   .name('plantpulse')
@@ -27,6 +29,8 @@ registerSimulate(program);
 registerDemo(program);
 registerReplay(program);
 registerScore(program);
+registerTokens(program);
+registerAudit(program);
 
 try {
   await program.parseAsync(process.argv);

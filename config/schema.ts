@@ -10,6 +10,7 @@ import { z } from 'zod';
 import { anomalySchema } from './anomaly-schema.js';
 import { duration } from './duration.js';
 import { energySchema } from './energy-schema.js';
+import * as security from './security-schema.js';
 import { sinksSchema } from './sinks-schema.js';
 import { SENSOR_KINDS, converterFor, unitsOf, type SensorKind } from './units.js';
 
@@ -146,6 +147,12 @@ export const mqttSchema = z
     maxConnections: z.number().int().positive().default(10_000),
     keepaliveLimitSeconds: z.number().int().min(0).default(3600),
     connectTimeout: duration().default(10_000),
+    tcp: z
+      .boolean()
+      .default(true)
+      .describe('Plain MQTT on `port`; false leaves only TLS/WebSocket.'),
+    tls: security.mqttTlsSchema.optional().describe('MQTT over TLS (mqtts), optionally mutual.'),
+    websocket: security.mqttWebSocketSchema.optional().describe('MQTT over WebSocket (ws/wss).'),
   })
   .prefault({});
 
@@ -186,6 +193,10 @@ export const httpSchema = z
   .strictObject({
     port: z.number().int().min(0).max(65535).default(8080),
     host: z.string().default('0.0.0.0'),
+    tls: security.httpTlsSchema.optional().describe('Serve the API over HTTPS.'),
+    auth: security.httpAuthSchema,
+    rateLimit: security.rateLimitSchema,
+    cors: security.corsSchema.optional().describe('CORS is off unless origins are listed.'),
   })
   .prefault({});
 

@@ -9,7 +9,8 @@ import { AnalyticsHost } from '../analytics/host.js';
 import { buildApp } from '../api/app.js';
 import { DeviceCredentials } from '../broker/credentials.js';
 import type { BrokerContext } from '../broker/context.js';
-import { EmbeddedBroker } from '../broker/server.js';
+import { EmbeddedBroker, transportOptions } from '../broker/server.js';
+import { bootstrapAdminToken } from '../security/bootstrap.js';
 import { loadPlantModel } from '../config/load.js';
 import { buildPlantIndex, type PlantIndex } from '../config/plant-index.js';
 import { Ingestor } from '../ingest/ingestor.js';
@@ -26,6 +27,8 @@ export interface StartOptions {
   mqttPort?: number;
   httpPort?: number;
   log?: Logger;
+  /** Operator bootstrap: installed (hashed) as admin token "bootstrap-admin" (env PLANTPULSE_BOOTSTRAP_ADMIN_TOKEN). */
+  bootstrapAdminToken?: string;
 }
 
 export interface RunningPlantPulse {
@@ -36,6 +39,9 @@ export interface RunningPlantPulse {
   app: FastifyInstance;
   mqttPort: number;
   httpPort: number;
+  /** MQTT over TLS / WebSocket ports, when configured. */
+  mqttTlsPort?: number;
+  mqttWsPort?: number;
   stop(): Promise<void>;
 }
 
@@ -103,6 +109,7 @@ export async function startPlantPulse(opts: StartOptions): Promise<RunningPlantP
       metrics,
       log: log.child({ component: 'broker' }),
       identities: new WeakMap(),
+      certDevices: new WeakMap(),
     };
     broker = new EmbeddedBroker(ctx, {
       host: model.mqtt.host,
@@ -111,8 +118,11 @@ export async function startPlantPulse(opts: StartOptions): Promise<RunningPlantP
       maxConnections: model.mqtt.maxConnections,
       keepaliveLimitSeconds: model.mqtt.keepaliveLimitSeconds,
       connectTimeoutMs: model.mqtt.connectTimeout,
+      ...transportOptions(model.mqtt, opts.configFile),
     });
     const mqttPort = await broker.start();
+    const { tls: mqttTlsPort, ws: mqttWsPort } = broker.ports;
+    if (opts.bootstrapAdminToken) bootstrapAdminToken(store, opts.bootstrapAdminToken, log);
 
     app = await buildApp({
       index,
@@ -120,6 +130,7 @@ export async function startPlantPulse(opts: StartOptions): Promise<RunningPlantP
       metrics,
       log,
       dataDir: opts.dataDir,
+      configFile: opts.configFile,
       startedAt,
       analyticsPositions: () => analytics?.positions() ?? {},
       readiness: () => ({
@@ -149,6 +160,8 @@ export async function startPlantPulse(opts: StartOptions): Promise<RunningPlantP
     log.info(
       {
         mqttPort,
+        mqttTlsPort,
+        mqttWsPort,
         httpPort,
         dataDir: opts.dataDir,
         sensors: index.sensors.length,
@@ -157,7 +170,18 @@ export async function startPlantPulse(opts: StartOptions): Promise<RunningPlantP
       },
       'PlantPulse ready',
     );
-    return { index, store, metrics, broker, app, mqttPort, httpPort, stop };
+    return {
+      index,
+      store,
+      metrics,
+      broker,
+      app,
+      mqttPort,
+      httpPort,
+      mqttTlsPort,
+      mqttWsPort,
+      stop,
+    };
   } catch (err) {
     await stop().catch(() => undefined);
     throw err;
@@ -199,7 +223,4 @@ function warnAboutAccess(index: PlantIndex, credentials: DeviceCredentials, log:
       `${missing.length} device(s) of the plant model have no credentials and cannot connect; run \`plantpulse devices add --device ID\``,
     );
   }
-  log.warn(
-    'the HTTP API does not yet require tokens (roles are declared per route; enforcement comes with the security work): keep it on a trusted network',
-  );
 }

@@ -130,6 +130,21 @@ export const MIGRATIONS: Migration[] = [
       );
     `,
   },
+  {
+    version: 5,
+    name: 'API bearer tokens',
+    sql: `
+      -- HTTP API tokens (security/tokens.ts). Only the SHA-256 of each 256-bit random secret
+      -- is kept; a revoked token stays listed (revoked = epoch ms) so the audit trail's names resolve.
+      CREATE TABLE api_tokens (
+        name     TEXT PRIMARY KEY,
+        role     TEXT NOT NULL,
+        hash     TEXT NOT NULL UNIQUE,
+        created  INTEGER NOT NULL,
+        revoked  INTEGER
+      );
+    `,
+  },
 ];
 
 export function migrate(db: Database.Database): { from: number; to: number } {

@@ -4,6 +4,7 @@
  * power sensor per simulated device.
  */
 import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -126,6 +127,10 @@ export function cliMissingMessage(cli = DEFAULT_CLI): string | null {
     : `the PlantPulse CLI is not built: ${cli} is missing. Build it with \`npm run build\` (\`npm run bench:ingest\` does).`;
 }
 
+/** Operator bootstrap admin token of the benchmarked instance (security/bootstrap.ts). */
+const BENCH_ADMIN_TOKEN = `ppt_bench-${randomBytes(24).toString('base64url')}`;
+const BENCH_AUTH = { headers: { authorization: `Bearer ${BENCH_ADMIN_TOKEN}` } };
+
 export async function startPlantPulse(opts: {
   machines: number;
   durability: 'full' | 'normal';
@@ -165,7 +170,11 @@ export async function startPlantPulse(opts: {
     ],
     {
       stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, PLANTPULSE_LOG_LEVEL: process.env.PLANTPULSE_LOG_LEVEL ?? 'info' },
+      env: {
+        ...process.env,
+        PLANTPULSE_LOG_LEVEL: process.env.PLANTPULSE_LOG_LEVEL ?? 'info',
+        PLANTPULSE_BOOTSTRAP_ADMIN_TOKEN: BENCH_ADMIN_TOKEN, // the API needs a bearer token
+      },
     },
   );
   track(child);
@@ -221,13 +230,13 @@ export async function startPlantPulse(opts: {
     durability: opts.durability,
     problems,
     async stats() {
-      const res = await fetch(`http://127.0.0.1:${ports.httpPort}/api/v1/stats`);
+      const res = await fetch(`http://127.0.0.1:${ports.httpPort}/api/v1/stats`, BENCH_AUTH);
       if (!res.ok) throw new Error(`GET /api/v1/stats → ${res.status}: ${await res.text()}`);
       return (await res.json()) as PlantPulseStats;
     },
     async commitTotals() {
       const t = performance.now();
-      const res = await fetch(`http://127.0.0.1:${ports.httpPort}/metrics`);
+      const res = await fetch(`http://127.0.0.1:${ports.httpPort}/metrics`, BENCH_AUTH);
       const text = await res.text();
       const scrapeMs = performance.now() - t;
       if (!res.ok) throw new Error(`GET /metrics → ${res.status}: ${text.slice(0, 200)}`);

@@ -1,6 +1,10 @@
 /**
  * CONNECT authentication (MQTT 3.1.1 §3.1.2.8–9, CONNACK return codes §3.2.2.3):
  * 4 = bad user name or password, 5 = not authorized.
+ *
+ * A client that came over mutual TLS with a verified certificate is the device the certificate
+ * names (MQTT 3.1.1 §5.4.1 allows the TLS identity to stand in for a password); a user name, if
+ * sent, must be that same device. Either way the topic ACL of that device applies.
  */
 import type { AuthenticateError, Client } from 'aedes';
 import type { BrokerContext } from '../context.js';
@@ -19,6 +23,8 @@ export function authenticateHook(ctx: BrokerContext) {
     password: Buffer | undefined,
     done: (err: AuthenticateError | null, ok: boolean | null) => void,
   ): void => {
+    const certDevice = ctx.certDevices?.get(client);
+    if (certDevice !== undefined) return certLogin(ctx, client, certDevice, username, done);
     if (!username) {
       if (allowAnonymous) {
         ctx.identities.set(client, { device: null });
@@ -63,4 +69,31 @@ export function authenticateHook(ctx: BrokerContext) {
         done(refuse(5, 'credential check failed'), null);
       });
   };
+}
+
+function certLogin(
+  ctx: BrokerContext,
+  client: Client,
+  certDevice: string,
+  username: string | undefined,
+  done: (err: AuthenticateError | null, ok: boolean | null) => void,
+): void {
+  const device = certDevice ? ctx.index.devices.get(certDevice) : undefined;
+  let reason: string | undefined;
+  if (!device)
+    reason = 'the client certificate names no device of the plant model (CN or subjectAltName)';
+  else if (username && username !== device.id)
+    reason = `the client certificate identifies device "${device.id}", not "${username}"`;
+  else if (ctx.credentials.revoked(device.id))
+    reason = `device "${device.id}" was removed (plantpulse devices remove)`;
+  if (reason || !device) {
+    ctx.metrics.authFailures.inc({ reason: 'certificate' });
+    ctx.log.warn(
+      { clientId: client.id, device: certDevice || undefined, username },
+      `refused MQTT connection: ${reason}`,
+    );
+    return done(refuse(5, reason ?? 'not authorized'), null);
+  }
+  ctx.identities.set(client, { device });
+  done(null, true);
 }

@@ -8,6 +8,8 @@ import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { createLogger } from '../../runtime/logger.js';
 import { startPlantPulse } from '../../runtime/plantpulse.js';
+import { ApiTokens } from '../../security/tokens.js';
+import { bootstrapTokenFromEnv } from './tokens.js';
 import { provisionCredentials } from '../../simulator/credentials.js';
 import { Simulation } from '../../simulator/engine.js';
 import { parseDurationArg } from '../../simulator/options.js';
@@ -53,7 +55,15 @@ export function registerDemo(program: Command): void {
         mqttPort: opts.mqttPort,
         httpPort: opts.httpPort,
         log,
+        bootstrapAdminToken: bootstrapTokenFromEnv(),
       });
+      // The demo's API needs a token like any other: a fresh viewer token each start (rotated, audited).
+      const viewerToken = new ApiTokens(pp.store.db, pp.store.audit).add(
+        'demo-viewer',
+        'viewer',
+        'system',
+        { replace: true },
+      );
       const ac = new AbortController();
       let sim: Promise<void> = Promise.resolve();
       stopOnSignals(async () => {
@@ -81,8 +91,11 @@ export function registerDemo(program: Command): void {
           `  MQTT   mqtt://localhost:${pp.mqttPort}`,
           `  HTTP   ${http}    (API reference: ${http}/docs)`,
           '',
-          `  curl -s ${http}/api/v1/stats`,
-          `  curl -s '${http}/api/v1/readings?sensor=${sensor.path}'`,
+          `  API token (role viewer, new each start): ${viewerToken}`,
+          `  TOKEN=${viewerToken}`,
+          `  curl -s -H "Authorization: Bearer $TOKEN" ${http}/api/v1/stats`,
+          `  curl -s -H "Authorization: Bearer $TOKEN" '${http}/api/v1/readings?sensor=${sensor.path}'`,
+          `  (more tokens: plantpulse tokens add --data-dir ${opts.dataDir} --name NAME --role viewer|engineer|maintenance|energy|admin)`,
           `  mosquitto_pub -h localhost -p ${pp.mqttPort} -u ${dev} -P "$(node -p 'require("${resolve(credFile)}")["${dev}"]')" -q 1 \\`,
           `      -t ${sensor.topic} -m "{\\"ts\\": $(date +%s%3N), \\"v\\": 42.5}"`,
           '',

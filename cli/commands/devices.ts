@@ -1,8 +1,10 @@
 import type { Command } from 'commander';
+import { AuditTrail } from '../../audit/trail.js';
 import { DeviceCredentials } from '../../broker/credentials.js';
 import { loadPlantModel } from '../../config/load.js';
 import { openDatabase } from '../../store/db.js';
 import { CliError } from '../cli-error.js';
+import { cliActor } from './tokens.js';
 
 export function registerDevices(program: Command): void {
   const devices = program.command('devices').description('manage device credentials');
@@ -31,13 +33,38 @@ export function registerDevices(program: Command): void {
       try {
         const creds = new DeviceCredentials(db);
         const rotated = creds.has(device.id);
-        const secret = await creds.issue(device.id);
+        const secret = await creds.issue(device.id, {
+          trail: new AuditTrail(db),
+          actor: cliActor(),
+        });
         process.stdout.write(
           `${rotated ? 'Rotated' : 'Created'} credentials for device "${device.id}" (may publish under ${device.prefix}/).\n` +
             `MQTT user name: ${device.id}\n` +
             'The secret (MQTT password) is shown once and stored only as a hash; keep it now:\n' +
             `${secret}\n`,
         );
+      } finally {
+        db.close();
+      }
+    });
+
+  devices
+    .command('remove')
+    .description(
+      'disable the credentials of a device: its password and client certificate stop working at its next connection (audited)',
+    )
+    .requiredOption('-d, --data-dir <dir>', 'data directory of the PlantPulse instance')
+    .requiredOption('--device <id>', 'device id (its MQTT user name)')
+    .action((opts: { dataDir: string; device: string }) => {
+      const db = openDatabase(opts.dataDir, { durability: 'full' });
+      try {
+        const creds = new DeviceCredentials(db);
+        if (!creds.disable(opts.device, { trail: new AuditTrail(db), actor: cliActor() })) {
+          throw new CliError(
+            `device "${opts.device}" is already removed (see: plantpulse devices list)`,
+          );
+        }
+        process.stdout.write(`Removed the credentials of device "${opts.device}".\n`);
       } finally {
         db.close();
       }

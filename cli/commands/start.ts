@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { createLogger } from '../../runtime/logger.js';
 import { startPlantPulse } from '../../runtime/plantpulse.js';
 import { port } from '../options.js';
+import { bootstrapTokenFromEnv } from './tokens.js';
 
 export function registerStart(program: Command): void {
   program
@@ -20,6 +21,7 @@ export function registerStart(program: Command): void {
           mqttPort: opts.mqttPort,
           httpPort: opts.httpPort,
           log,
+          bootstrapAdminToken: bootstrapTokenFromEnv(),
         });
         stopOnSignals(async () => running.stop(), log);
       },

@@ -8,12 +8,34 @@ import { resolve } from 'node:path';
 
 export const CLI = resolve('dist/cli/main.js');
 
+/**
+ * The API needs a bearer token (http.auth: tokens). Every child started by `startChild` gets
+ * this secret as its operator bootstrap admin token (PLANTPULSE_BOOTSTRAP_ADMIN_TOKEN), and
+ * `getJson` / `apiFetch` send it; pass `env: { PLANTPULSE_BOOTSTRAP_ADMIN_TOKEN: '' }` to start without.
+ */
+export const TEST_ADMIN_TOKEN = 'ppt_integration-tests-admin-token-0123456789';
+
+/** `Authorization` header for `token` (the test admin token by default). */
+export function authHeaders(token: string = TEST_ADMIN_TOKEN): Record<string, string> {
+  return { authorization: `Bearer ${token}` };
+}
+
+/** `fetch` with the test admin token (or `token`) as bearer token. */
+export function apiFetch(url: string, init: RequestInit = {}, token?: string): Promise<Response> {
+  return fetch(url, {
+    ...init,
+    headers: { ...authHeaders(token), ...(init.headers as Record<string, string> | undefined) },
+  });
+}
+
 export interface PlantPulseChild {
   child: ChildProcess;
   mqttPort: number;
   httpPort: number;
   mqttUrl: string;
   httpUrl: string;
+  /** The "PlantPulse ready" log entry (mqttTlsPort, mqttWsPort, … when configured). */
+  ready: Record<string, unknown>;
   /** Every log line (parsed JSON where possible) seen so far. */
   logs: Record<string, unknown>[];
   stderr: string[];
@@ -45,14 +67,14 @@ export async function startChild(opts: {
     String(opts.httpPort ?? 0),
   ];
   const child = spawn(process.execPath, args, {
-    env: { ...process.env, ...opts.env },
+    env: { ...process.env, PLANTPULSE_BOOTSTRAP_ADMIN_TOKEN: TEST_ADMIN_TOKEN, ...opts.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const logs: Record<string, unknown>[] = [];
   const stderr: string[] = [];
   const exited = new Promise<number | null>((res) => child.once('exit', (code) => res(code)));
   createInterface({ input: child.stderr! }).on('line', (l) => stderr.push(l));
-  const ready = new Promise<{ mqttPort: number; httpPort: number }>((res, rej) => {
+  const ready = new Promise<Record<string, unknown>>((res, rej) => {
     const timer = setTimeout(
       () =>
         rej(
@@ -72,7 +94,7 @@ export async function startChild(opts: {
       logs.push(entry);
       if (entry.msg === 'PlantPulse ready') {
         clearTimeout(timer);
-        res({ mqttPort: entry.mqttPort as number, httpPort: entry.httpPort as number });
+        res(entry);
       }
     });
     void exited.then((code) => {
@@ -84,9 +106,12 @@ export async function startChild(opts: {
       );
     });
   });
-  const { mqttPort, httpPort } = await ready;
+  const readyEntry = await ready;
+  const mqttPort = readyEntry.mqttPort as number;
+  const httpPort = readyEntry.httpPort as number;
   return {
     child,
+    ready: readyEntry,
     mqttPort,
     httpPort,
     mqttUrl: `mqtt://127.0.0.1:${mqttPort}`,
@@ -128,8 +153,11 @@ export function runCli(
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
-export async function getJson<T = Record<string, unknown>>(url: string): Promise<T> {
-  const res = await fetch(url);
+export async function getJson<T = Record<string, unknown>>(
+  url: string,
+  token?: string,
+): Promise<T> {
+  const res = await apiFetch(url, {}, token);
   if (!res.ok) throw new Error(`GET ${url} → ${res.status}: ${await res.text()}`);
   return (await res.json()) as T;
 }

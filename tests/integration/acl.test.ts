@@ -9,7 +9,7 @@ import type { MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PlantModelInput } from '../../config/schema.js';
 import { DeviceCredentials } from '../../broker/credentials.js';
-import { startChild, type PlantPulseChild } from '../helpers/plantpulse-process.js';
+import { apiFetch, startChild, type PlantPulseChild } from '../helpers/plantpulse-process.js';
 import { testPlant, writePlant } from '../helpers/plant-fixture.js';
 import { tempDir } from '../helpers/tmp.js';
 import {
@@ -453,7 +453,7 @@ describe('demo mode (mqtt.allowAnonymous: true), real CLI process', () => {
     await publishAll(anon, [
       { topic: 'plants/t/l1/m1/power', payload: JSON.stringify({ ts: t, v: 2 }) },
     ]);
-    const res = await fetch(
+    const res = await apiFetch(
       `${pp.httpUrl}/api/v1/readings?sensor=t/l1/m1/power&from=${t}&to=${t + 1}`,
     );
     expect(((await res.json()) as { points: unknown[] }).points).toEqual([

@@ -17,6 +17,7 @@ import {
   startInProcess,
   type InProcess,
 } from './support/harness.js';
+import { apiFetch } from '../helpers/plantpulse-process.js';
 
 const EXAMPLE = resolve('examples/plant.yaml');
 const SENSOR = 'basel/granulation/g-201/power'; // kW in, W out, range [0, 90] kW
@@ -111,7 +112,7 @@ describe('health and metrics', () => {
   });
 
   it('/metrics is Prometheus text with the ingest counters (real HTTP)', async () => {
-    const res = await fetch(`${env.httpUrl}/metrics`);
+    const res = await apiFetch(`${env.httpUrl}/metrics`);
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toMatch(/^text\/plain; version=0\.0\.4/);
     const text = await res.text();
@@ -333,12 +334,17 @@ describe('OpenAPI', () => {
     expect(r.body.openapi).toMatch(/^3\./);
     expect(Object.keys(r.body.paths).sort()).toEqual([
       '/api/v1/anomalies',
+      '/api/v1/audit',
+      '/api/v1/audit/verify',
       '/api/v1/batches',
       '/api/v1/batches/{id}',
       '/api/v1/dead-letters',
+      '/api/v1/devices',
       '/api/v1/readings',
       '/api/v1/sensors',
       '/api/v1/stats',
+      '/api/v1/tokens',
+      '/api/v1/tokens/{name}',
       '/health',
       '/metrics',
     ]);

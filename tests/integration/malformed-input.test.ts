@@ -7,7 +7,12 @@
 import type { MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PlantModelInput } from '../../config/schema.js';
-import { addDevice, startChild, type PlantPulseChild } from '../helpers/plantpulse-process.js';
+import {
+  addDevice,
+  apiFetch,
+  startChild,
+  type PlantPulseChild,
+} from '../helpers/plantpulse-process.js';
 import { testPlant, writePlant } from '../helpers/plant-fixture.js';
 import { tempDir } from '../helpers/tmp.js';
 import {
@@ -73,7 +78,7 @@ afterAll(async () => {
 });
 
 async function getJson(path: string) {
-  const res = await fetch(pp.httpUrl + path);
+  const res = await apiFetch(pp.httpUrl + path);
   return { status: res.status, body: (await res.json()) as Json };
 }
 
@@ -532,7 +537,7 @@ describe('many bad messages pipelined with good ones', () => {
     const byCode: Record<string, number> = {};
     for (const d of dl) byCode[d.code] = (byCode[d.code] ?? 0) + 1;
     expect(stats.rejectsByCode).toEqual(byCode);
-    const metrics = await (await fetch(`${pp.httpUrl}/metrics`)).text();
+    const metrics = await (await apiFetch(`${pp.httpUrl}/metrics`)).text();
     expect(metrics).toContain(`plantpulse_dead_letters_total ${stats.deadLetters}`);
     expect(metrics).toContain(
       `plantpulse_rejects_total{code="PP_ERR_ACL_DENIED"} ${byCode.PP_ERR_ACL_DENIED}`,

@@ -5,7 +5,12 @@
  */
 import type { MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { addDevice, startChild, type PlantPulseChild } from '../helpers/plantpulse-process.js';
+import {
+  addDevice,
+  apiFetch,
+  startChild,
+  type PlantPulseChild,
+} from '../helpers/plantpulse-process.js';
 import { testPlant, writePlant } from '../helpers/plant-fixture.js';
 import { tempDir } from '../helpers/tmp.js';
 import {
@@ -56,7 +61,7 @@ async function connect(p: PlantPulseChild): Promise<MqttClient> {
 }
 
 async function get(p: PlantPulseChild, path: string): Promise<Json> {
-  const res = await fetch(p.httpUrl + path);
+  const res = await apiFetch(p.httpUrl + path);
   expect(res.status).toBe(200);
   return res.json();
 }
@@ -156,7 +161,7 @@ describe('stop and start on the same data dir', () => {
       expect((now.minutes[s] as { count: number }[]).reduce((n, b) => n + b.count, 0)).toBe(250);
     }
     // Counters are per process: this one stored 400, ignored 600 duplicates, dead-lettered 2.
-    const metrics = await (await fetch(`${b.httpUrl}/metrics`)).text();
+    const metrics = await (await apiFetch(`${b.httpUrl}/metrics`)).text();
     expect(metricValue(metrics, 'plantpulse_readings_stored_total')).toBe(400);
     expect(metricValue(metrics, 'plantpulse_readings_duplicate_total')).toBe(600);
     expect(metricValue(metrics, 'plantpulse_dead_letters_total')).toBe(2);

@@ -38,11 +38,14 @@ describe('plantpulse demo', () => {
         });
       });
       const url = `http://127.0.0.1:${httpPort}`;
-      await waitFor(async () => (await getJson<{ readings: number }>(`${url}/api/v1/stats`)).readings > 100, 'the simulator to feed readings', 20_000);
+      // The quick start prints a viewer token for the API; use it as a reader of the banner would.
+      await waitFor(async () => /TOKEN=(\S+)/.test(stderr), 'the demo banner with its API token', 20_000);
+      const token = /TOKEN=(\S+)/.exec(stderr)![1]!;
+      await waitFor(async () => (await getJson<{ readings: number }>(`${url}/api/v1/stats`, token)).readings > 100, 'the simulator to feed readings', 20_000);
       expect(stderr).toContain('/api/v1/stats');
       expect(stderr).toContain('mosquitto_pub');
       expect(statSync(join(dataDir, 'demo-credentials.json')).mode & 0o777).toBe(0o600);
-      const stats = await getJson<{ readings: number; deadLetters: number }>(`${url}/api/v1/stats`);
+      const stats = await getJson<{ readings: number; deadLetters: number }>(`${url}/api/v1/stats`, token);
       expect(stats.deadLetters).toBe(0); // no malformed spam in the demo
     } finally {
       child.kill('SIGINT');

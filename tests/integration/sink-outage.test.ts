@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 import type { MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { VictoriaMetrics } from '../../sinks/influx/testkit/victoria-metrics.js';
-import { startChild, type PlantPulseChild } from '../helpers/plantpulse-process.js';
+import { apiFetch, startChild, type PlantPulseChild } from '../helpers/plantpulse-process.js';
 import { testPlant, writePlant } from '../helpers/plant-fixture.js';
 import { tempDir } from '../helpers/tmp.js';
 import {
@@ -54,7 +54,7 @@ async function publish(from: number, to: number): Promise<void> {
 }
 
 async function metrics(): Promise<string> {
-  return (await fetch(`${pp.httpUrl}/metrics`)).text();
+  return (await apiFetch(`${pp.httpUrl}/metrics`)).text();
 }
 
 beforeAll(async () => {

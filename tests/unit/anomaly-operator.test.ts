@@ -8,6 +8,7 @@ import { anomalyOperator } from '../../analytics/anomaly/operator.js';
 import type { Operator } from '../../analytics/operator.js';
 import { OperatorRunner } from '../../analytics/runner.js';
 import { buildApp } from '../../api/app.js';
+import { issueTestToken } from '../helpers/api-auth.js';
 import { buildPlantIndex } from '../../config/plant-index.js';
 import { plantSchema } from '../../config/schema.js';
 import { createLogger } from '../../runtime/logger.js';
@@ -135,6 +136,7 @@ describe('SPC on a critical sensor, served by GET /api/v1/anomalies', () => {
     expect(spc.find((r) => r.ts === points(2000)[900]![0])?.value).toBe(1);
     expect(spc.some((r) => r.value === 4)).toBe(true);
 
+    const auth = issueTestToken(s, 'viewer');
     const app = await buildApp({
       index: idx,
       store: s,
@@ -146,6 +148,7 @@ describe('SPC on a critical sensor, served by GET /api/v1/anomalies', () => {
     });
     const from = points(1)[0]![0];
     const res = await app.inject({
+      headers: auth.headers,
       url: `/api/v1/anomalies?sensor=${sensor.path}&from=${from}&to=${from + 2000 * sensor.intervalMs}&minScore=0.5`,
     });
     expect(res.statusCode).toBe(200);
@@ -158,7 +161,10 @@ describe('SPC on a critical sensor, served by GET /api/v1/anomalies', () => {
     expect(body.scores.every((p) => p.score >= 0.5 && p.explanation)).toBe(true);
     expect(body.flags.some((f) => f.on)).toBe(true);
     expect(body.spc[0]!.explanation).toMatch(/rule/);
-    const missing = await app.inject({ url: '/api/v1/anomalies?sensor=no/such/sensor/x' });
+    const missing = await app.inject({
+      url: '/api/v1/anomalies?sensor=no/such/sensor/x',
+      headers: auth.headers,
+    });
     expect(missing.statusCode).toBe(404);
     await app.close();
     s.close();

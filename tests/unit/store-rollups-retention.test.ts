@@ -475,6 +475,7 @@ describe('migrations', () => {
           .all() as { name: string }[]
       ).map((x) => x.name);
       expect(tables).toEqual([
+        'api_tokens',
         'audit_head',
         'audit_log',
         'cursors',

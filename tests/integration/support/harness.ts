@@ -11,6 +11,7 @@ import type { PlantModelInput } from '../../../config/schema.js';
 import { DeviceCredentials } from '../../../broker/credentials.js';
 import { startPlantPulse, type RunningPlantPulse } from '../../../runtime/plantpulse.js';
 import { writePlant } from '../../helpers/plant-fixture.js';
+import { authHeaders, TEST_ADMIN_TOKEN } from '../../helpers/plantpulse-process.js';
 import { tempDir } from '../../helpers/tmp.js';
 
 export const silentLog = () => pino({ level: 'silent' });
@@ -58,6 +59,7 @@ export async function startInProcess(opts: {
       mqttPort: 0,
       httpPort: 0,
       log: silentLog(),
+      bootstrapAdminToken: TEST_ADMIN_TOKEN,
     });
   } catch (err) {
     tmp.cleanup();
@@ -74,7 +76,7 @@ export async function startInProcess(opts: {
     httpUrl: `http://127.0.0.1:${pp.httpPort}`,
     secrets,
     async get(url) {
-      const res = await pp.app.inject({ method: 'GET', url });
+      const res = await pp.app.inject({ method: 'GET', url, headers: authHeaders() });
       let body: Json;
       try {
         body = res.json();
