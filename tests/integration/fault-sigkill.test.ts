@@ -3,8 +3,8 @@
  *
  * A real PlantPulse child process (`node dist/cli/main.js start`) runs under a continuous QoS 1
  * load from six MQTT.js clients (fixed client ids, clean:false, one sensor each, a bounded
- * in-flight window). It is killed with SIGKILL 6–8 times at random moments (seeded: the seed is
- * printed, CRASH_SEED overrides it) and restarted at once on the same data dir and MQTT port;
+ * in-flight window). It is killed with SIGKILL 20–24 times at random moments (seeded: the seed is
+ * printed, CRASH_SEED overrides it; CRASH_KILLS=lo,hi changes the range) and restarted at once on the same data dir and MQTT port;
  * the publishers' reconnect loop finds it again and MQTT.js replays its unacknowledged PUBLISH
  * packets. Checks:
  *
@@ -21,7 +21,7 @@ import { testPlant, writePlant } from '../helpers/plant-fixture.js';
 import { addDevice, startChild, type PlantPulseChild } from '../helpers/plantpulse-process.js';
 import { tempDir } from '../helpers/tmp.js';
 import { freePort } from './crash-support/free-port.js';
-import { crashSeed, mulberry32, randomInt } from './crash-support/prng.js';
+import { crashSeed, killRange, mulberry32, randomInt } from './crash-support/prng.js';
 import {
   Ledger,
   Publisher,
@@ -33,8 +33,10 @@ import { compare, LOG_FILE, readLog, snapshotLog } from './crash-support/verify.
 
 const WINDOW = 32; // in-flight publishes per client
 const RECONNECT_MS = 150;
-const KILL_DELAY_MS: [number, number] = [150, 900];
-const KILLS: [number, number] = [6, 8];
+const KILL_DELAY_MS: [number, number] = [100, 700];
+// The fault campaign of issue 8 asks for at least 20 kills; a restart costs ~1 s, so 20–24 keep
+// the test near a minute and a half.
+const KILLS = killRange(process.env.CRASH_KILLS, [20, 24]);
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -274,5 +276,5 @@ describe('crash safety under QoS 1 load (real child process, SIGKILL)', () => {
       'MQTT.js never replayed an unacknowledged PUBLISH: the kills caught nothing in flight',
     ).toBeGreaterThan(0);
     expect(exitCode, 'PlantPulse did not exit cleanly on SIGTERM').toBe(0);
-  }, 115_000);
+  }, 200_000);
 });
