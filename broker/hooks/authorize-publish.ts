@@ -27,6 +27,15 @@ export function authorizePublishHook(ctx: BrokerContext) {
     done: (err?: Error | null) => void,
   ): void => {
     if (!client) return done(null); // published by PlantPulse itself (alerts, $SYS)
+    if (illFormedTopic(packet.topic)) {
+      // §1.5.3 [MQTT-1.5.3-1, -2]: ill-formed UTF-8 or U+0000 in a string → close the connection.
+      // mqtt-packet decodes the topic leniently, so ill-formed bytes arrive as U+FFFD.
+      ctx.log.warn(
+        { clientId: client.id, topic: packet.topic },
+        'PUBLISH topic is not well-formed UTF-8 (MQTT 3.1.1 §1.5.3); closing the connection',
+      );
+      return done(new Error('PUBLISH topic is not well-formed UTF-8'));
+    }
     metrics.messagesIn.inc();
     const identity = ctx.identities.get(client);
     const payload = Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload);
@@ -69,6 +78,8 @@ export function authorizePublishHook(ctx: BrokerContext) {
     );
   };
 }
+
+const illFormedTopic = (topic: string) => topic.includes('\uFFFD') || topic.includes('\u0000');
 
 function commit(
   ctx: BrokerContext,
