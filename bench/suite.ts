@@ -15,7 +15,7 @@
  */
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { cpus, release, totalmem } from 'node:os';
+import { cpus, loadavg, release, totalmem } from 'node:os';
 import { basename, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { isBenchFile, RESULTS_DIR, type BenchFile, type Figure } from './lib/figures.js';
@@ -87,7 +87,10 @@ function ratio(f: Figure): string {
   return `${(f.value / f.baseline).toFixed(2)}×`;
 }
 
-export function suiteMarkdown(runs: BenchRun[], meta: { quick: boolean; started: string }): string {
+export function suiteMarkdown(
+  runs: BenchRun[],
+  meta: { quick: boolean; started: string; load: number },
+): string {
   const c = cpus();
   const rows = runs.flatMap((r) =>
     r.result
@@ -102,7 +105,7 @@ export function suiteMarkdown(runs: BenchRun[], meta: { quick: boolean; started:
   return [
     '# PlantPulse benchmark suite',
     '',
-    `${meta.started} · ${meta.quick ? '**quick mode** (short runs: indicative only)' : 'full runs'} · ${c.length} × ${c[0]?.model.trim() ?? '?'} · ${(totalmem() / 2 ** 30).toFixed(0)} GiB · Linux ${release()} · Node ${process.version}`,
+    `${meta.started} · ${meta.quick ? '**quick mode** (short runs: indicative only)' : 'full runs'} · ${c.length} × ${c[0]?.model.trim() ?? '?'} · ${(totalmem() / 2 ** 30).toFixed(0)} GiB · Linux ${release()} · Node ${process.version} · load average at start ${meta.load.toFixed(2)}${meta.load > 0.5 ? ' (**other work was running: figures are low**)' : ''}`,
     '',
     '| bench | figure | value | same-run baseline | ratio | target | met |',
     '| --- | --- | ---: | ---: | ---: | --- | --- |',
@@ -137,6 +140,7 @@ async function main(): Promise<void> {
   }
   const benches = only ? all.filter((b) => only.includes(b.name)) : all;
   const started = new Date().toISOString();
+  const load = loadavg()[0] ?? 0;
   const env = { ...process.env, ...(quick ? { PLANTPULSE_BENCH_QUICK: '1' } : {}) };
   const runs: BenchRun[] = [];
   for (const b of benches) {
@@ -161,7 +165,7 @@ async function main(): Promise<void> {
             : undefined,
     });
   }
-  const md = suiteMarkdown(runs, { quick, started });
+  const md = suiteMarkdown(runs, { quick, started, load });
   mkdirSync(RESULTS_DIR, { recursive: true });
   const out = join(RESULTS_DIR, 'SUITE.md');
   writeFileSync(out, md);
