@@ -1,7 +1,7 @@
 /**
  * Fault campaign: malformed MQTT frames on raw TCP sockets (issue 8).
  *
- * A real PlantPulse child process (mqtt.connectTimeout 1 s) receives 40-odd connections that
+ * A real PlantPulse child process (mqtt.connectTimeout 1 s) receives 43 connections that
  * break the MQTT 3.1.1 framing rules (crash-support/bad-frames.ts: Remaining Length of five bytes,
  * truncated CONNECT and PUBLISH, wrong protocol name and level, a 200 MiB announcement, PUBLISH
  * and SUBSCRIBE before CONNECT, a second CONNECT, reserved packet types, QoS 3, wildcard, empty
