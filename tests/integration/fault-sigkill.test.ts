@@ -29,6 +29,7 @@ import {
   type CrashClock,
   type SensorSpec,
 } from './crash-support/publisher.js';
+import { settle } from './crash-support/settle.js';
 import { compare, LOG_FILE, readLog, snapshotLog } from './crash-support/verify.js';
 
 const WINDOW = 32; // in-flight publishes per client
@@ -137,19 +138,21 @@ describe('crash safety under QoS 1 load (real child process, SIGKILL)', () => {
       ledgers.reduce((n, l) => n + l.readings.reduce((m, r) => m + (r.acks > 0 ? 1 : 0), 0), 0);
     for (const p of publishers) p.startProducing();
 
-    // Kill at ready + a random delay, but never before this child has acknowledged something.
+    // Kill at a random moment of the load: a random delay after this child's first PUBACK (so
+    // the publishers' replays and new readings are in flight, even on a slow machine).
     const snapshots: { epoch: number; file: string; acked: number }[] = [];
     const killLog: string[] = [];
     for (let k = 0; k < kills; k++) {
       const readyAt = Date.now();
       const acksAtReady = acks();
-      const delay = randomInt(rng, KILL_DELAY_MS[0], KILL_DELAY_MS[1]);
-      await sleep(delay);
       const flowing = await waitFor(() => acks() > acksAtReady, 20_000);
       expect(
         flowing,
         `kill ${k + 1}: the restarted PlantPulse acknowledged nothing within 20 s; publisher errors: ${publishers.map((p) => p.lastError).join(' | ')}`,
       ).toBe(true);
+      const flowingAfter = Date.now() - readyAt;
+      const delay = randomInt(rng, KILL_DELAY_MS[0], KILL_DELAY_MS[1]);
+      await sleep(delay);
       const ackedBefore = acks();
       await child!.kill();
       const killedAfter = Date.now() - readyAt;
@@ -161,7 +164,7 @@ describe('crash safety under QoS 1 load (real child process, SIGKILL)', () => {
       });
       clock.epoch++;
       killLog.push(
-        `kill ${k + 1}: planned +${delay} ms, at +${killedAfter} ms, ${acked - acksAtReady} acks from that process (${acked - ackedBefore} read after SIGKILL)`,
+        `kill ${k + 1}: first PUBACK at +${flowingAfter} ms, killed ${delay} ms later (+${killedAfter} ms), ${acked - acksAtReady} acks from that process (${acked - ackedBefore} read after SIGKILL)`,
       );
       await start();
     }
@@ -173,38 +176,26 @@ describe('crash safety under QoS 1 load (real child process, SIGKILL)', () => {
     ).toBe(true);
     await sleep(randomInt(rng, KILL_DELAY_MS[0], KILL_DELAY_MS[1]));
 
-    // Stop producing; let MQTT.js drain what it still holds.
-    for (const p of publishers) p.stopProducing();
-    const drained = await waitFor(() => publishers.every((p) => p.idle), 20_000);
-    const pendingAfterDrain = publishers.reduce((n, p) => n + p.inflight, 0);
-    const ackedByLoad = acks();
-    const clientResends = ledgers.reduce((n, l) => n + l.clientResends, 0);
-    const republishedAfterError = publishers.reduce((n, p) => n + p.republishedAfterError, 0);
-    const connects = publishers.reduce((n, p) => n + p.connects, 0);
-    await Promise.all(publishers.map((p) => p.close()));
-
-    // A device resends what was never acknowledged: do it explicitly with fresh clients, so the
-    // end state does not depend on MQTT.js's outgoing store alone.
-    const finalRepublish = ledgers.map((l) => l.unacknowledged);
-    const republishedAtEnd = finalRepublish.reduce((n, u) => n + u.length, 0);
-    const finals = ledgers.map((l, i) => {
-      const p = new Publisher(l, {
-        url,
-        clientId: `crash-final-${i}`,
-        clean: true,
-        window: WINDOW,
-        reconnectPeriodMs: RECONNECT_MS,
-        clock,
-      });
-      p.republish(finalRepublish[i]!);
-      return p;
+    // Stop producing, let MQTT.js drain what it still holds, then (as a device resends what was
+    // never acknowledged) republish the rest with fresh clients, so the end state does not depend
+    // on MQTT.js's outgoing store alone.
+    const {
+      drained,
+      pendingAfterDrain,
+      ackedByLoad,
+      clientResends,
+      republishedAfterError,
+      connects,
+      republishedAtEnd,
+      finalDrained,
+      stillUnacked,
+    } = await settle(publishers, ledgers, {
+      url,
+      clock,
+      window: WINDOW,
+      reconnectPeriodMs: RECONNECT_MS,
+      finalClientId: 'crash-final',
     });
-    cleanups.push(async () => {
-      await Promise.all(finals.map((p) => p.close()));
-    });
-    const finalDrained = await waitFor(() => finals.every((p) => p.idle && p.connects > 0), 30_000);
-    await Promise.all(finals.map((p) => p.close()));
-    const stillUnacked = ledgers.reduce((n, l) => n + l.unacknowledged.length, 0);
 
     const exitCode = await child!.stop();
     child = undefined;
