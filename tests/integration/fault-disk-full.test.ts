@@ -7,7 +7,7 @@
  * test shows PlantPulse then
  * - stops acknowledging (no PUBACK over a 3 s window while devices keep publishing), instead of
  *   acknowledging and dropping;
- * - stays alive and says so: /health `degraded` with `log` and `disk` not ready (SQLITE_FULL),
+ * - stays alive (the InfluxDB sink's cursor writes fail too) and says so: /health `degraded` with `log` and `disk` not ready (SQLITE_FULL),
  *   plantpulse_commit_errors_total rising, plantpulse_data_dir_free_bytes ≈ 0, and a few error
  *   lines (not one per refused publish);
  * - recovers when the filler is deleted: acknowledgements resume and /health is ok again;
@@ -15,6 +15,7 @@
  */
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { VictoriaMetrics } from '../../sinks/influx/testkit/victoria-metrics.js';
 import { testPlant, writePlant } from '../helpers/plant-fixture.js';
 import { addDevice, startChild, type PlantPulseChild } from '../helpers/plantpulse-process.js';
 import { tempDir } from '../helpers/tmp.js';
@@ -37,7 +38,7 @@ afterEach(async () => {
 });
 
 describe('disk full under QoS 1 load (real child process, tmpfs data dir)', () => {
-  it('stops acknowledging, stays alive and says so, recovers when space returns, loses nothing acknowledged', async () => {
+  it('stops acknowledging, stays alive and says so, recovers when space returns, loses nothing acknowledged', async (ctx) => {
     const unavailable = smallDiskUnavailable();
     if (unavailable) throw new Error(unavailable);
 
@@ -46,10 +47,38 @@ describe('disk full under QoS 1 load (real child process, tmpfs data dir)', () =
     const disk = mountSmallDisk(join(tmp.dir, 'disk'), DISK_MIB);
     cleanups.push(() => disk.unmount());
     const dataDir = join(disk.dir, 'data');
-    const config = writePlant(tmp.dir, testPlant({ machines: 3 }));
+    // The sink ships the log while the disk fills: its cursor writes fail too, and must not kill
+    // the process.
+    const vm = await VictoriaMetrics.start(join(tmp.dir, 'vm'));
+    cleanups.push(() => vm.stop('SIGKILL'));
+    const config = writePlant(
+      tmp.dir,
+      testPlant({
+        machines: 3,
+        overrides: {
+          sinks: {
+            influx: {
+              url: vm.url,
+              bucket: 'plantpulse',
+              flushInterval: '100ms',
+              retryInitial: '100ms',
+              retryMax: '500ms',
+            },
+          },
+        },
+      }),
+    );
     const secret = addDevice(config, dataDir, 'gw1');
     const child: PlantPulseChild = await startChild({ config, dataDir });
     cleanups.push(() => child.kill());
+    ctx.onTestFailed(() => {
+      console.log(
+        `PlantPulse exit ${child.child.exitCode ?? child.child.signalCode}; stderr:\n${child.stderr.slice(-30).join('\n')}\nlast log lines:\n${child.logs
+          .slice(-10)
+          .map((l) => JSON.stringify(l))
+          .join('\n')}`,
+      );
+    });
 
     const base = Math.floor(Date.now() / 1000) * 1000 - 3_600_000;
     const clock: CrashClock = { epoch: 0 };
@@ -119,6 +148,19 @@ describe('disk full under QoS 1 load (real child process, tmpfs data dir)', () =
     } while (Date.now() < deadline);
 
     const settled = await settle(publishers, ledgers, pubOpts);
+    // The sink catches up too: every stored reading reaches the server (at least once).
+    await poll(
+      async () => {
+        const cursor = /cursor (\d+)/.exec(
+          (await health()).components['sink:influx']?.detail ?? '',
+        );
+        return Number(cursor?.[1]) === metricValue(await metrics(), 'plantpulse_log_position');
+      },
+      'the sink to catch up after the disk-full episode',
+      30_000,
+    );
+    const onServer = await vm.export('{__name__="power_value"}');
+    const shippedDistinct = onServer.reduce((n, s) => n + new Set(s.timestamps).size, 0);
     const exitCode = await child.stop();
     const log = readLog(
       join(dataDir, LOG_FILE),
@@ -137,9 +179,9 @@ describe('disk full under QoS 1 load (real child process, tmpfs data dir)', () =
         `  acknowledged before the disk filled:  ${ackedAtFill}`,
         `  publishes received while full (${STALL_WINDOW_MS / 1000} s): ${attemptsWhileFull}; acknowledged of them: ${ackedWhileFull}`,
         `  failed commits (metrics):             ${commitErrors}; free-bytes gauge ${freeGauge}`,
-        `  /health while full:                   ${full.status}; log: ${full.components.log.detail}; disk: ${full.components.disk?.detail}`,
+        `  /health while full:                   ${full.status}; log: ${full.components.log.detail}; disk: ${full.components.disk?.detail}; sink: ${full.components['sink:influx']?.detail}`,
         `  acknowledgements again after:         ${recoveryMs} ms; /health then ${recovered.status}`,
-        `  readings published / acknowledged:    ${result.published} / ${result.acknowledged}`,
+        `  readings published / acknowledged:    ${result.published} / ${result.acknowledged}; on VictoriaMetrics: ${shippedDistinct}`,
         `  stored / lost acknowledged / dups:    ${result.stored} / ${result.lostAcknowledged.length} / ${log.duplicates.length}`,
         `  resent by MQTT.js / republished at end: ${settled.clientResends} / ${settled.republishedAtEnd}`,
         `  error log lines: ${errorLines.length} (disk-full: ${fullLines.length}, recovery lines: ${backLines.length})`,
@@ -167,6 +209,7 @@ describe('disk full under QoS 1 load (real child process, tmpfs data dir)', () =
     expect(result.unexpected).toEqual([]);
     expect(settled.stillUnacked).toBe(0);
     expect(result.stored).toBe(result.published);
+    expect(shippedDistinct, 'readings on the InfluxDB-compatible server').toBe(result.stored);
     expect(log.deadLetters).toBe(0);
     expect(exitCode).toBe(0);
   }, 120_000);
