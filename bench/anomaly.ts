@@ -1,12 +1,14 @@
 /**
  * `npm run bench:anomaly`: readings scored per second on one core by the detector core (the
  * operator's hot path without SQLite), and the memory a sensor's state takes (heap and JSON).
+ * Writes bench/results/anomaly.json for `npm run bench`; `--quick` scores a quarter as many.
  */
 import { newAssessment, newState, step } from '../analytics/anomaly/detector.js';
 import { DEFAULT_SETTINGS as S } from '../analytics/anomaly/settings.js';
+import { figure, quickMode, writeBenchFile } from './lib/figures.js';
 
 const SENSORS = 100;
-const READINGS = 20_000;
+const READINGS = quickMode() ? 5_000 : 20_000;
 let seed = 12345;
 const rnd = () => {
   seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0;
@@ -37,8 +39,16 @@ for (let i = 0; i < READINGS; i++) {
 const ms = performance.now() - t0;
 const n = SENSORS * READINGS;
 const json = JSON.stringify(states[0]).length;
+const perS = Math.round(n / (ms / 1000));
 process.stdout.write(
-  `anomaly detector: ${n} readings (${SENSORS} sensors) in ${ms.toFixed(0)} ms = ${Math.round(n / (ms / 1000)).toLocaleString('en')} readings/s on one core\n` +
+  `anomaly detector: ${n} readings (${SENSORS} sensors) in ${ms.toFixed(0)} ms = ${perS.toLocaleString('en')} readings/s on one core\n` +
     `state per sensor: ${global.gc ? `~${Math.round(perSensorHeap / 1024)} KiB heap` : 'heap n/a (run node with --expose-gc)'}, ${(json / 1024).toFixed(1)} KiB JSON checkpoint\n` +
     `(checksum ${sum.toFixed(3)})\n`,
 );
+writeBenchFile('anomaly', [
+  figure('detector readings scored on one core', perS, 'readings/s'),
+  ...(global.gc
+    ? [figure('state per sensor (heap)', Math.round(perSensorHeap / 1024), 'KiB')]
+    : []),
+  figure('state per sensor (JSON checkpoint)', Number((json / 1024).toFixed(1)), 'KiB'),
+]);

@@ -3,6 +3,7 @@
  * outage, and how much memory the sink holds while the backlog grows.
  *
  *   npm run bench:influx [-- --rows 1000000 --series 64 --batch-lines 10000]
+ *   npm run bench:influx -- --quick          # 200,000 rows (also PLANTPULSE_BENCH_QUICK=1)
  *
  * A process running only the sink (sinks/influx/testkit/sink-host.ts) ships a local log in a
  * temp dir to Debian's VictoriaMetrics over /api/v2/write. The bench stops the server, appends
@@ -19,6 +20,7 @@ import { parseArgs } from 'node:util';
 import { commitRows, lastPos, openTestStore, until } from '../sinks/influx/testkit/log-fixture.js';
 import { VictoriaMetrics } from '../sinks/influx/testkit/victoria-metrics.js';
 import type { LogRow } from '../store/log-writer.js';
+import { figure, quickMode, writeBenchFile } from './lib/figures.js';
 
 interface Report {
   rss: number;
@@ -29,13 +31,14 @@ interface Report {
 
 const { values: args } = parseArgs({
   options: {
-    rows: { type: 'string', default: '1000000' },
+    rows: { type: 'string' },
+    quick: { type: 'boolean' },
     series: { type: 'string', default: '64' },
     'batch-lines': { type: 'string', default: '10000' },
     gzip: { type: 'string', default: 'true' },
   },
 });
-const ROWS = Number(args.rows);
+const ROWS = Number(args.rows ?? (args.quick || quickMode([]) ? 200_000 : 1_000_000));
 const SERIES = Number(args.series);
 const BATCH = Number(args['batch-lines']);
 const TARGET = 200_000;
@@ -142,7 +145,29 @@ async function main(): Promise<void> {
     console.log(md);
     mkdirSync('bench/results', { recursive: true });
     writeFileSync('bench/results/influx-drain.md', md);
-    writeFileSync('bench/results/influx-drain.json', JSON.stringify(result, null, 2) + '\n');
+    writeBenchFile(
+      'influx-drain',
+      [
+        figure(
+          `drain of a ${ROWS.toLocaleString('en')}-row backlog`,
+          result.pointsPerSecond,
+          'points/s',
+          {
+            target: `≥ ${TARGET.toLocaleString('en')}/s`,
+            met: result.met,
+          },
+        ),
+        figure('sink RSS peak during the outage', result.rssOutagePeakMiB, 'MiB', {
+          baseline: result.rssIdleMiB,
+          baselineName: 'the same sink idle',
+        }),
+        figure('rows on the server after the drain, minus rows written', samples - ROWS, 'rows', {
+          target: '0 (exactly once)',
+          met: result.exactlyOnce,
+        }),
+      ],
+      result,
+    );
     if (!result.exactlyOnce) process.exitCode = 1;
   } finally {
     host.send('stop');

@@ -17,6 +17,8 @@ import { formatProfile } from './lib/cpuprofile.js';
 import { mosquittoVersion } from './lib/mosquitto.js';
 import { selfTest, type Codec } from './lib/mqtt-wire.js';
 import { payloadSelfTest } from './lib/payload.js';
+import { quickMode, writeBenchFile } from './lib/figures.js';
+import { ingestFigures } from './lib/ingest-figures.js';
 import { cliMissingMessage } from './lib/plantpulse.js';
 import {
   detailsTable,
@@ -49,6 +51,8 @@ const HELP = `Usage: node dist/bench/ingest.js [options]
   --wait-idle S       before each case, wait up to S seconds for the machine to be idle (shared machines)
   --retry-noisy N     run a case up to N more times if other processes used > 20 % CPU during it
   --out DIR           results directory (default bench/results)
+  --quick             short run for \`npm run bench -- --quick\`: 3 s measured, 1 s warm-up, 200 connections
+                      (explicit options still win; PLANTPULSE_BENCH_QUICK=1 does the same)
   -h, --help`;
 
 function positiveInt(name: string, v: string | undefined, dflt: number): number {
@@ -93,6 +97,7 @@ function parse() {
       'wait-idle': { type: 'string' },
       'retry-noisy': { type: 'string' },
       out: { type: 'string' },
+      quick: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
@@ -111,10 +116,12 @@ function parse() {
   if (anomaly !== 'on' && anomaly !== 'off')
     throw new Error(`--anomaly must be on or off, got "${anomaly}"`);
   const out = values.out ?? fileURLToPath(new URL('../../bench/results/', import.meta.url));
+  const quick = values.quick === true || quickMode([]);
   return {
-    durationS: positiveInt('duration', values.duration, 10),
-    warmupS: values.warmup === '0' ? 0 : positiveInt('warmup', values.warmup, 3),
-    connections: Math.floor(positiveInt('connections', values.connections, 1000)),
+    quick,
+    durationS: positiveInt('duration', values.duration, quick ? 3 : 10),
+    warmupS: values.warmup === '0' ? 0 : positiveInt('warmup', values.warmup, quick ? 1 : 3),
+    connections: Math.floor(positiveInt('connections', values.connections, quick ? 200 : 1000)),
     rate: positiveInt('rate', values.rate, 20_000),
     window: Math.floor(positiveInt('window', values.window, 16)),
     batchWindow: Math.floor(positiveInt('batch-window', values['batch-window'], 4)),
@@ -238,13 +245,17 @@ async function main(): Promise<void> {
   log('\n' + md);
   mkdirSync(args.out, { recursive: true });
   writeFileSync(join(args.out, 'ingest.md'), md);
-  writeFileSync(
-    join(args.out, 'ingest.json'),
-    JSON.stringify(
-      { started, machine: host, options: { ...args, out: undefined }, results },
-      null,
-      2,
-    ) + '\n',
+  // The suite's shape ({ bench, figures }), with the full case results as details.
+  writeBenchFile(
+    'ingest',
+    ingestFigures(results, host.mosquitto ?? 'unknown'),
+    {
+      started,
+      machine: host,
+      options: { ...args, out: undefined },
+      results,
+    },
+    args.out,
   );
   log(`written: ${join(args.out, 'ingest.md')}, ${join(args.out, 'ingest.json')}`);
   // A benchmark asserts no timing; but a case that could not run, or an acknowledged reading

@@ -7,6 +7,10 @@
  * submitters' callbacks called; the broker sends PUBACK from those callbacks, so an
  * acknowledged reading is on disk. If the commit fails (disk full, I/O error), every submitter
  * of that batch gets the error and no acknowledgement is sent: publishers resend later.
+ *
+ * A failed commit leaves nothing behind: better-sqlite3 rolls the transaction back, so the next
+ * commit after space returns starts clean (tests/integration/fault-disk-full.test.ts). The writer
+ * remembers the failure episode (since when, how many commits failed) for /health and the logs.
  */
 import type Database from 'better-sqlite3';
 
@@ -68,6 +72,8 @@ export class LogWriter {
   private scheduled: NodeJS.Immediate | undefined;
   private closed = false;
   private lastError: Error | undefined;
+  private failingSinceMs: number | undefined;
+  private failedCommits = 0;
   private readonly insertRow: Database.Statement;
   private readonly insertDeadLetter: Database.Statement;
   private readonly commitAll: (
@@ -163,12 +169,16 @@ export class LogWriter {
       this.opts.onPending?.(false);
       const error = err instanceof Error ? err : new Error(String(err));
       this.lastError = error;
+      this.failingSinceMs ??= Date.now();
+      this.failedCommits++;
       this.opts.onError?.(error, { rows, submissions: batch.length });
       for (const entry of batch) entry.done(error, { inserted: 0, duplicates: 0 });
       return;
     }
     this.opts.onPending?.(false);
     this.lastError = undefined;
+    this.failingSinceMs = undefined;
+    this.failedCommits = 0;
     const durationMs = performance.now() - started;
     let duplicates = 0;
     batch.forEach((entry, i) => {
@@ -190,6 +200,16 @@ export class LogWriter {
   /** The error of the last failed commit, cleared by the next successful one (readiness). */
   get failing(): Error | undefined {
     return this.lastError;
+  }
+
+  /** When the current run of failed commits began, and how many failed since (undefined: healthy). */
+  get failure(): { sinceMs: number; failedCommits: number; error: Error } | undefined {
+    if (this.failingSinceMs === undefined || !this.lastError) return undefined;
+    return {
+      sinceMs: this.failingSinceMs,
+      failedCommits: this.failedCommits,
+      error: this.lastError,
+    };
   }
 
   get queued(): number {

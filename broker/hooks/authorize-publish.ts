@@ -9,19 +9,33 @@
  * dead-letter table, acknowledged (MQTT 3.1.1 has no negative PUBACK; refusing by disconnecting
  * would make the device resend the same message forever) and re-addressed to a sink topic so
  * no subscriber receives it.
+ *
+ * Disk full (SQLITE_FULL) is the same path: the commit fails, nothing is acknowledged, the device
+ * resends until space returns; CommitFailureLog keeps that episode to a few log lines.
  */
 import type { Client, PublishPacket } from 'aedes';
 import type { DeadLetterRow, LogRow } from '../../store/log-writer.js';
 import { SINK_TOPIC, type BrokerContext } from '../context.js';
+import { CommitFailureLog } from './commit-failures.js';
 
 export function authorizePublishHook(ctx: BrokerContext) {
   const { metrics } = ctx;
+  const failures = new CommitFailureLog(ctx.log);
   return (
     client: Client | null,
     packet: PublishPacket,
     done: (err?: Error | null) => void,
   ): void => {
     if (!client) return done(null); // published by PlantPulse itself (alerts, $SYS)
+    if (illFormedTopic(packet.topic)) {
+      // §1.5.3 [MQTT-1.5.3-1, -2]: ill-formed UTF-8 or U+0000 in a string → close the connection.
+      // mqtt-packet decodes the topic leniently, so ill-formed bytes arrive as U+FFFD.
+      ctx.log.warn(
+        { clientId: client.id, topic: packet.topic },
+        'PUBLISH topic is not well-formed UTF-8 (MQTT 3.1.1 §1.5.3); closing the connection',
+      );
+      return done(new Error('PUBLISH topic is not well-formed UTF-8'));
+    }
     metrics.messagesIn.inc();
     const identity = ctx.identities.get(client);
     const payload = Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload);
@@ -47,13 +61,15 @@ export function authorizePublishHook(ctx: BrokerContext) {
         identity?.device?.id ?? null,
         identity?.device?.prefix,
       );
-      return commit(ctx, [], [dl], packet, true, done);
+      return commit(ctx, failures, client.id, [], [dl], packet, true, done);
     }
 
     const outcome = ctx.ingestor.handle(topic, payload, client.id);
     for (const code of outcome.rejectCodes) metrics.rejects.inc({ code });
     commit(
       ctx,
+      failures,
+      client.id,
       outcome.rows,
       outcome.deadLetter ? [outcome.deadLetter] : [],
       packet,
@@ -63,8 +79,12 @@ export function authorizePublishHook(ctx: BrokerContext) {
   };
 }
 
+const illFormedTopic = (topic: string) => topic.includes('\uFFFD') || topic.includes('\u0000');
+
 function commit(
   ctx: BrokerContext,
+  failures: CommitFailureLog,
+  clientId: string,
   rows: LogRow[],
   deadLetters: DeadLetterRow[],
   packet: PublishPacket,
@@ -73,12 +93,10 @@ function commit(
 ): void {
   ctx.writer.submit(rows, deadLetters, (err) => {
     if (err) {
-      ctx.log.error(
-        { err: err.message, topic: packet.topic },
-        'commit failed; not acknowledging (the device will resend)',
-      );
+      failures.refuse(err, packet.topic, clientId);
       return done(err);
     }
+    failures.committed();
     if (sink) {
       packet.topic = SINK_TOPIC;
       packet.retain = false;

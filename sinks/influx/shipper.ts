@@ -60,7 +60,7 @@ export class InfluxShipper {
     reason: string,
   ) => void;
   /** The last failure, cleared by the next confirmed write (readiness, metrics). */
-  lastError: { message: string; at: number; status: number | 'network' } | undefined;
+  lastError: { message: string; at: number; status: number | 'network' | 'local' } | undefined;
 
   constructor(
     private readonly db: Database.Database,
@@ -104,7 +104,30 @@ export class InfluxShipper {
   }
 
   start(): void {
-    this.loop ??= this.run();
+    this.loop ??= this.runUntilStopped();
+  }
+
+  /**
+   * The loop outlives a failing local log (disk full: SQLITE_FULL on the cursor or dead-letter
+   * write, tests/integration/fault-disk-full.test.ts): it reports the error as `lastError`
+   * (status 'local'), waits, and resumes from the saved cursor, so a batch whose cursor could not
+   * be saved is sent again (at-least-once, as above).
+   */
+  private async runUntilStopped(): Promise<void> {
+    for (let attempt = 1; !this.stopped; attempt++) {
+      try {
+        await this.run();
+        return;
+      } catch (err) {
+        if (this.stopped) return;
+        this.lastError = {
+          message: `local log: ${(err as Error).message}`,
+          at: Date.now(),
+          status: 'local',
+        };
+        await this.sleep(retryDelay(attempt, this.opts, undefined));
+      }
+    }
   }
 
   /** Stops after the request in flight is abandoned; the cursor stays at the last confirmed batch. */

@@ -30,3 +30,12 @@ export function mulberry32(seed: number): () => number {
 export function randomInt(rng: () => number, lo: number, hi: number): number {
   return lo + Math.floor(rng() * (hi - lo + 1));
 }
+
+/** `CRASH_KILLS=lo,hi` (inclusive) or the default range. */
+export function killRange(raw: string | undefined, dflt: [number, number]): [number, number] {
+  if (raw === undefined || raw === '') return dflt;
+  const m = /^(\d+),(\d+)$/.exec(raw.trim());
+  if (!m || Number(m[1]) < 1 || Number(m[1]) > Number(m[2]))
+    throw new Error(`CRASH_KILLS must be "lo,hi" with 1 ≤ lo ≤ hi; got "${raw}"`);
+  return [Number(m[1]), Number(m[2])];
+}

@@ -3,8 +3,8 @@
  *
  * A real PlantPulse child process (`node dist/cli/main.js start`) runs under a continuous QoS 1
  * load from six MQTT.js clients (fixed client ids, clean:false, one sensor each, a bounded
- * in-flight window). It is killed with SIGKILL 6–8 times at random moments (seeded: the seed is
- * printed, CRASH_SEED overrides it) and restarted at once on the same data dir and MQTT port;
+ * in-flight window). It is killed with SIGKILL 20–24 times at random moments (seeded: the seed is
+ * printed, CRASH_SEED overrides it; CRASH_KILLS=lo,hi changes the range) and restarted at once on the same data dir and MQTT port;
  * the publishers' reconnect loop finds it again and MQTT.js replays its unacknowledged PUBLISH
  * packets. Checks:
  *
@@ -21,7 +21,7 @@ import { testPlant, writePlant } from '../helpers/plant-fixture.js';
 import { addDevice, startChild, type PlantPulseChild } from '../helpers/plantpulse-process.js';
 import { tempDir } from '../helpers/tmp.js';
 import { freePort } from './crash-support/free-port.js';
-import { crashSeed, mulberry32, randomInt } from './crash-support/prng.js';
+import { crashSeed, killRange, mulberry32, randomInt } from './crash-support/prng.js';
 import {
   Ledger,
   Publisher,
@@ -29,12 +29,15 @@ import {
   type CrashClock,
   type SensorSpec,
 } from './crash-support/publisher.js';
+import { settle } from './crash-support/settle.js';
 import { compare, LOG_FILE, readLog, snapshotLog } from './crash-support/verify.js';
 
 const WINDOW = 32; // in-flight publishes per client
 const RECONNECT_MS = 150;
-const KILL_DELAY_MS: [number, number] = [150, 900];
-const KILLS: [number, number] = [6, 8];
+const KILL_DELAY_MS: [number, number] = [100, 700];
+// The fault campaign of issue 8 asks for at least 20 kills; a restart costs ~1 s, so 20–24 keep
+// the test near a minute and a half.
+const KILLS = killRange(process.env.CRASH_KILLS, [20, 24]);
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -135,19 +138,21 @@ describe('crash safety under QoS 1 load (real child process, SIGKILL)', () => {
       ledgers.reduce((n, l) => n + l.readings.reduce((m, r) => m + (r.acks > 0 ? 1 : 0), 0), 0);
     for (const p of publishers) p.startProducing();
 
-    // Kill at ready + a random delay, but never before this child has acknowledged something.
+    // Kill at a random moment of the load: a random delay after this child's first PUBACK (so
+    // the publishers' replays and new readings are in flight, even on a slow machine).
     const snapshots: { epoch: number; file: string; acked: number }[] = [];
     const killLog: string[] = [];
     for (let k = 0; k < kills; k++) {
       const readyAt = Date.now();
       const acksAtReady = acks();
-      const delay = randomInt(rng, KILL_DELAY_MS[0], KILL_DELAY_MS[1]);
-      await sleep(delay);
       const flowing = await waitFor(() => acks() > acksAtReady, 20_000);
       expect(
         flowing,
         `kill ${k + 1}: the restarted PlantPulse acknowledged nothing within 20 s; publisher errors: ${publishers.map((p) => p.lastError).join(' | ')}`,
       ).toBe(true);
+      const flowingAfter = Date.now() - readyAt;
+      const delay = randomInt(rng, KILL_DELAY_MS[0], KILL_DELAY_MS[1]);
+      await sleep(delay);
       const ackedBefore = acks();
       await child!.kill();
       const killedAfter = Date.now() - readyAt;
@@ -159,7 +164,7 @@ describe('crash safety under QoS 1 load (real child process, SIGKILL)', () => {
       });
       clock.epoch++;
       killLog.push(
-        `kill ${k + 1}: planned +${delay} ms, at +${killedAfter} ms, ${acked - acksAtReady} acks from that process (${acked - ackedBefore} read after SIGKILL)`,
+        `kill ${k + 1}: first PUBACK at +${flowingAfter} ms, killed ${delay} ms later (+${killedAfter} ms), ${acked - acksAtReady} acks from that process (${acked - ackedBefore} read after SIGKILL)`,
       );
       await start();
     }
@@ -171,38 +176,26 @@ describe('crash safety under QoS 1 load (real child process, SIGKILL)', () => {
     ).toBe(true);
     await sleep(randomInt(rng, KILL_DELAY_MS[0], KILL_DELAY_MS[1]));
 
-    // Stop producing; let MQTT.js drain what it still holds.
-    for (const p of publishers) p.stopProducing();
-    const drained = await waitFor(() => publishers.every((p) => p.idle), 20_000);
-    const pendingAfterDrain = publishers.reduce((n, p) => n + p.inflight, 0);
-    const ackedByLoad = acks();
-    const clientResends = ledgers.reduce((n, l) => n + l.clientResends, 0);
-    const republishedAfterError = publishers.reduce((n, p) => n + p.republishedAfterError, 0);
-    const connects = publishers.reduce((n, p) => n + p.connects, 0);
-    await Promise.all(publishers.map((p) => p.close()));
-
-    // A device resends what was never acknowledged: do it explicitly with fresh clients, so the
-    // end state does not depend on MQTT.js's outgoing store alone.
-    const finalRepublish = ledgers.map((l) => l.unacknowledged);
-    const republishedAtEnd = finalRepublish.reduce((n, u) => n + u.length, 0);
-    const finals = ledgers.map((l, i) => {
-      const p = new Publisher(l, {
-        url,
-        clientId: `crash-final-${i}`,
-        clean: true,
-        window: WINDOW,
-        reconnectPeriodMs: RECONNECT_MS,
-        clock,
-      });
-      p.republish(finalRepublish[i]!);
-      return p;
+    // Stop producing, let MQTT.js drain what it still holds, then (as a device resends what was
+    // never acknowledged) republish the rest with fresh clients, so the end state does not depend
+    // on MQTT.js's outgoing store alone.
+    const {
+      drained,
+      pendingAfterDrain,
+      ackedByLoad,
+      clientResends,
+      republishedAfterError,
+      connects,
+      republishedAtEnd,
+      finalDrained,
+      stillUnacked,
+    } = await settle(publishers, ledgers, {
+      url,
+      clock,
+      window: WINDOW,
+      reconnectPeriodMs: RECONNECT_MS,
+      finalClientId: 'crash-final',
     });
-    cleanups.push(async () => {
-      await Promise.all(finals.map((p) => p.close()));
-    });
-    const finalDrained = await waitFor(() => finals.every((p) => p.idle && p.connects > 0), 30_000);
-    await Promise.all(finals.map((p) => p.close()));
-    const stillUnacked = ledgers.reduce((n, l) => n + l.unacknowledged.length, 0);
 
     const exitCode = await child!.stop();
     child = undefined;
@@ -274,5 +267,5 @@ describe('crash safety under QoS 1 load (real child process, SIGKILL)', () => {
       'MQTT.js never replayed an unacknowledged PUBLISH: the kills caught nothing in flight',
     ).toBeGreaterThan(0);
     expect(exitCode, 'PlantPulse did not exit cleanly on SIGTERM').toBe(0);
-  }, 115_000);
+  }, 200_000);
 });
