@@ -18,6 +18,7 @@ import { anomaliesRoutes } from './routes/anomalies.js';
 import { healthRoutes } from './routes/health.js';
 import { inventoryRoutes } from './routes/inventory.js';
 import { readingsRoutes } from './routes/readings.js';
+import { reportsRoutes } from './routes/reports.js';
 
 export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
   // pino's Logger and Fastify's base logger differ only in typing; pino is what Fastify uses.
@@ -46,5 +47,6 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
   await app.register(readingsRoutes, deps);
   await app.register(anomaliesRoutes, deps);
   await app.register(batchesRoutes, deps);
+  await app.register(reportsRoutes, deps);
   return app;
 }
