@@ -11,8 +11,6 @@ import { CodedError } from '../runtime/errors.js';
 import { buildEnergyReport } from './energy-report.js';
 import type { EnergyReport } from './energy-types.js';
 import { reportCsv } from './format-csv.js';
-import { reportPdf } from './format-pdf.js';
-import { reportXlsx } from './format-xlsx.js';
 
 export const REPORT_FORMATS = ['json', 'csv', 'xlsx', 'pdf'] as const;
 export type ReportFormat = (typeof REPORT_FORMATS)[number];
@@ -39,10 +37,11 @@ export async function renderReport(r: EnergyReport, format: ReportFormat): Promi
       return Buffer.from(JSON.stringify(r, null, 2));
     case 'csv':
       return Buffer.from(reportCsv(r));
+    // exceljs and pdfkit load on first use: every `plantpulse` command imports this module.
     case 'xlsx':
-      return reportXlsx(r);
+      return (await import('./format-xlsx.js')).reportXlsx(r);
     case 'pdf':
-      return reportPdf(r);
+      return (await import('./format-pdf.js')).reportPdf(r);
   }
 }
 
