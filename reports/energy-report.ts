@@ -20,6 +20,7 @@ import type {
   Totals,
 } from './energy-types.js';
 import { buildEnpi } from './enpi-report.js';
+import { tzOffset } from '../simulator/calendar.js';
 import { addMonths, dayStart, daysOf, monthBounds, parseMonth, type Month } from './month.js';
 
 const TOP = 10;
@@ -287,5 +288,41 @@ export function buildEnergyReport(input: ReportInput): EnergyReport {
       },
     },
     enpi,
+    notes: notesOf(v, model, month, enpi.baseline !== null),
   };
+}
+
+function notesOf(v: MonthView, model: EnergyModel, month: Month, baseline: boolean): string[] {
+  const notes: string[] = [];
+  const n = (k: number, one: string, many: string) => `${k} ${k === 1 ? one : many}`;
+  for (const s of model.sites.values()) {
+    const b = monthBounds(month, s.tariff.timezone);
+    if (tzOffset(b.start, s.tariff.timezone) % 3_600_000 !== 0)
+      notes.push(
+        `Site ${s.id} (${s.tariff.timezone}) is not a whole number of hours from UTC: energy is kept in UTC hours, so its day and month boundaries are accurate to the hour only.`,
+      );
+    const later = v.batches.filter(
+      (x) => model.lines.get(x.line)?.site === s.id && (x.end_ts ?? Infinity) > b.end,
+    );
+    if (later.length)
+      notes.push(
+        `${n(later.length, 'batch', 'batches')} of site ${s.id} started in ${month.id} and ended later (or still runs): reported whole, in the month it started.`,
+      );
+  }
+  const running = v.batches.filter((x) => x.status === 'running').length;
+  if (running)
+    notes.push(
+      `${n(running, 'batch is', 'batches are')} still running: their figures will change.`,
+    );
+  const revised = v.batches.filter((x) => x.revision > 0).length;
+  if (revised)
+    notes.push(
+      `${n(revised, 'batch was', 'batches were')} revised by late data after settling (see the Revisions column).`,
+    );
+  const gaps = v.batches.filter((x) => x.status === 'settled' && x.coverage < 0.99).length;
+  if (gaps)
+    notes.push(
+      `${n(gaps, 'batch has', 'batches have')} less than 99 % metered coverage: their kWh are lower bounds${baseline ? ' and they are left out of the EnPI' : ''}.`,
+    );
+  return notes;
 }

@@ -138,4 +138,6 @@ export interface EnergyReport {
   peakDemand: PeakFigures[];
   previous: Comparison;
   enpi: EnpiSection;
+  /** What a reader must know to read the figures right (month in progress, revisions, …). */
+  notes: string[];
 }

@@ -24,6 +24,7 @@ export function reportCsv(r: EnergyReport): string {
       r.provisional ? 'provisional' : 'final',
       `${r.daysWithData}/${r.daysInMonth} days`,
     ]),
+    ...r.notes.map((n) => line(['Report', 'Note', n])),
     '',
   ];
   for (const s of reportSheets(r)) {

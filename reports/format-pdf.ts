@@ -207,18 +207,29 @@ export async function reportPdf(r: EnergyReport): Promise<Buffer> {
   );
   horizontalBars(
     doc,
-    { x: M, y: M + 275, w: half, h: 230 },
+    { x: M, y: M + 270, w: half, h: 215 },
     'Energy per line',
     r.lines.slice(0, SIDE_ROWS).map((l) => ({ label: l.line, value: l.kwh })),
     'kWh',
   );
   horizontalBars(
     doc,
-    { x: M + half + 20, y: M + 275, w: half, h: 230 },
+    { x: M + half + 20, y: M + 270, w: half, h: 215 },
     'Energy per product',
     r.products.slice(0, SIDE_ROWS).map((p) => ({ label: p.product, value: p.kwh })),
     'kWh',
   );
+
+  if (r.notes.length)
+    doc
+      .font('Helvetica')
+      .fontSize(8)
+      .fillColor('#000000')
+      .text(r.notes.map((n) => `• ${n}`).join('\n'), M, M + 515, {
+        width: W,
+        height: 40,
+        ellipsis: true,
+      });
 
   // Pages 3…: batches.
   const batches = sheets.get('Batches')!;

@@ -65,6 +65,7 @@ export async function reportXlsx(r: EnergyReport): Promise<Buffer> {
     ['Days with data', `${r.daysWithData} of ${r.daysInMonth}`],
     ['Days and months', 'site local time'],
     ['Batches', 'batches that started in the month; their whole energy'],
+    ...r.notes.map((n) => ['Note', n]),
   ]);
   return Buffer.from(await wb.xlsx.writeBuffer());
 }

@@ -120,14 +120,12 @@ export function horizontalBars(
   items.forEach((it, i) => {
     const y = plot.y + i * slot;
     const w = (Math.max(0, it.value) / max) * plot.w;
-    doc
-      .fillColor('#000000')
-      .text(it.label, box.x, y + slot / 2 - 4, {
-        width: labelW,
-        align: 'right',
-        lineBreak: false,
-        ellipsis: true,
-      });
+    doc.fillColor('#000000').text(it.label, box.x, y + slot / 2 - 4, {
+      width: labelW,
+      align: 'right',
+      lineBreak: false,
+      ellipsis: true,
+    });
     if (w > 0) doc.rect(plot.x, y + slot * 0.15, w, slot * 0.7).fill(COLORS.batch);
     doc
       .fillColor(COLORS.axis)

@@ -155,6 +155,10 @@ describe('monthly energy report model', () => {
       }),
     ]);
     expect(r).toMatchObject({ daysWithData: 2, daysInMonth: 31, provisional: true });
+    // B2 starts 23:30 on 31 March and ends 00:30 on 1 April
+    expect(r.notes).toEqual([
+      '1 batch of site fx started in 2026-03 and ended later (or still runs): reported whole, in the month it started.',
+    ]);
   });
 
   it('takes batches by their start in the site’s local month', () => {
@@ -259,5 +263,6 @@ describe('report formats', () => {
     expect(text).toContain('Energy per product');
     expect(text).toMatch(/B1\s+Amlodipine\s+fx\/granulation\s+2026-03-01 00:30/);
     expect(text).toContain('page 3 of 3');
+    expect(text).toMatch(/1 batch of site fx started in 2026-03 and ended later/);
   });
 });
