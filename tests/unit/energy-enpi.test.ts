@@ -1,6 +1,7 @@
 /** EnPI math against values computed by hand: least squares, the baseline choice, CUSUM. */
 import { describe, expect, it } from 'vitest';
 import { cusum, expectedKWh, fitBaseline, ols } from '../../analytics/energy/enpi.js';
+import { energySchema } from '../../config/energy-schema.js';
 
 describe('ordinary least squares', () => {
   it('fits y = 1.8 + 1.2 x with R² = 144 / 172 on five points', () => {
@@ -71,5 +72,25 @@ describe('CUSUM of savings', () => {
     expect(out.map((p) => p.ts)).toEqual([1, 2, 3]);
     expect(out.map((p) => p.savings)).toEqual([2, -1, 1]);
     expect(out.map((p) => p.cusum)).toEqual([7, 6, 7]);
+  });
+});
+
+describe('EnPI configuration', () => {
+  it('defaults to no baseline and 8 batches for a regression', () => {
+    expect(energySchema.parse({}).enpi).toEqual({ minBatches: 8 });
+  });
+
+  it('rejects a baseline that ends before it starts, or a non-date, naming the key', () => {
+    const issues = (enpi: unknown) =>
+      (energySchema.safeParse({ enpi }).error?.issues ?? []).map(
+        (i) => `${i.path.join('.')}: ${i.message}`,
+      );
+    expect(issues({ baseline: { from: '2026-03-01', to: '2026-01-01' } })).toEqual([
+      'enpi.baseline.to: from must be before to',
+    ]);
+    expect(issues({ baseline: { from: '2026-3-1', to: '2026-04-01' } }).join()).toMatch(
+      /^enpi\.baseline\.from: /,
+    );
+    expect(issues({ minBatches: 2 }).join()).toMatch(/^enpi\.minBatches: /);
   });
 });
