@@ -8,7 +8,6 @@ import type Database from 'better-sqlite3';
 import type { BatchRow, PeakRow } from '../analytics/energy/tables.js';
 import { buildEnergyModel, type EnergyModel } from '../analytics/energy/model.js';
 import type { PlantIndex } from '../config/plant-index.js';
-import { localParts } from '../config/local-time.js';
 import { EnergyTables, type DailyRow } from './energy-data.js';
 import type {
   BatchLine,
@@ -34,12 +33,18 @@ export interface ReportInput {
   onProgress?: (step: string) => void;
 }
 
-const pad = (n: number) => String(n).padStart(2, '0');
-
+/** "YYYY-MM-DD HH:mm" in `tz`; offsets cached per 15-minute slot (the finest step they change at). */
 export function localStamp(ts: number, tz: string): string {
-  const p = localParts(ts, tz);
-  return `${p.y}-${pad(p.m)}-${pad(p.d)} ${pad(p.h)}:${pad(p.mi)}`;
+  const slot = `${tz}|${Math.floor(ts / 900_000)}`;
+  let off = offsets.get(slot);
+  if (off === undefined) {
+    if (offsets.size > 100_000) offsets.clear();
+    off = tzOffset(ts, tz);
+    offsets.set(slot, off);
+  }
+  return new Date(ts + off).toISOString().slice(0, 16).replace('T', ' ');
 }
+const offsets = new Map<string, number>();
 
 const ratio = (a: number, b: number) => (b === 0 ? null : (a - b) / b);
 
@@ -83,9 +88,22 @@ function viewOf(tables: EnergyTables, model: EnergyModel, month: Month): MonthVi
 function weight(model: EnergyModel, r: DailyRow): number {
   const line = model.lines.get(r.key);
   if (!line) return 0;
-  const tz = model.sites.get(line.site)!.tariff.timezone;
-  const next = new Date(Date.parse(`${r.day}T00:00:00Z`) + 86_400_000).toISOString().slice(0, 10);
-  return (line.machines.length * (dayStart(next, tz) - dayStart(r.day, tz))) / 3_600_000;
+  return line.machines.length * dayHours(r.day, model.sites.get(line.site)!.tariff.timezone);
+}
+
+const hoursCache = new Map<string, number>();
+
+/** Hours in a local day: 23 or 25 on DST changes. */
+function dayHours(day: string, tz: string): number {
+  const key = `${tz}|${day}`;
+  let h = hoursCache.get(key);
+  if (h === undefined) {
+    if (hoursCache.size > 100_000) hoursCache.clear();
+    const next = new Date(Date.parse(`${day}T00:00:00Z`) + 86_400_000).toISOString().slice(0, 10);
+    h = (dayStart(next, tz) - dayStart(day, tz)) / 3_600_000;
+    hoursCache.set(key, h);
+  }
+  return h;
 }
 
 function totalsOf(rows: DailyRow[], peaks: PeakRow[], model: EnergyModel): Totals {
