@@ -109,6 +109,8 @@ function more(doc: Doc, n: number, x: number, y: number): void {
       .text(`… ${n} more in the XLSX/CSV export`, x, y + 2, { lineBreak: false });
 }
 
+const yieldToLoop = () => new Promise<void>((ok) => setImmediate(ok));
+
 export async function reportPdf(r: EnergyReport): Promise<Buffer> {
   const doc = new PDFDocument({
     size: 'A4',
@@ -235,6 +237,8 @@ export async function reportPdf(r: EnergyReport): Promise<Buffer> {
   const batches = sheets.get('Batches')!;
   const pages = Math.max(1, Math.ceil(batches.rows.length / BATCH_ROWS_PER_PAGE));
   for (let p = 0; p < pages; p++) {
+    // In the API the report renders on the event loop ingest also runs on: one page at a time.
+    await yieldToLoop();
     doc.addPage();
     heading(
       doc,

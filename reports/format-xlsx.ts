@@ -24,6 +24,8 @@ export async function reportXlsx(r: EnergyReport): Promise<Buffer> {
   wb.subject = `${r.plant}: energy ${r.month}`;
   wb.created = new Date(r.generatedAt);
   for (const s of reportSheets(r)) {
+    // In the API this runs on the event loop ingest also runs on: one sheet at a time.
+    await new Promise<void>((ok) => setImmediate(ok));
     const ws = wb.addWorksheet(s.name, {
       views: [{ state: 'frozen', ySplit: 1 }],
       headerFooter: { oddHeader: `&L${s.title}&R${r.plant} · ${r.month}` },

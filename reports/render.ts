@@ -4,12 +4,16 @@
  * which format, with which totals), so a figure handed to management can be traced back.
  */
 import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
 import type Database from 'better-sqlite3';
 import type { AuditTrail } from '../audit/trail.js';
 import type { PlantIndex } from '../config/plant-index.js';
-import { CodedError } from '../runtime/errors.js';
+import { CodedError, type ErrorCode } from '../runtime/errors.js';
 import { buildEnergyReport } from './energy-report.js';
 import type { EnergyReport } from './energy-types.js';
+import type { WorkerJob, WorkerMessage } from './export-worker.js';
 import { reportCsv } from './format-csv.js';
 
 export const REPORT_FORMATS = ['json', 'csv', 'xlsx', 'pdf'] as const;
@@ -55,6 +59,12 @@ export interface ExportInput {
   actor: string;
   now?: number;
   onProgress?: (step: string) => void;
+  /**
+   * Build and render in a worker thread on a read-only connection to this data directory (the
+   * live API: the event loop keeps acknowledging readings). Inline when the worker is not built
+   * (running from TypeScript sources, as the unit tests do).
+   */
+  worker?: { dataDir: string };
 }
 
 export interface ExportResult {
@@ -64,11 +74,58 @@ export interface ExportResult {
   fileName: string;
 }
 
-/** Builds, renders, and appends `report.export` to the audit trail. */
-export async function exportEnergyReport(input: ExportInput): Promise<ExportResult> {
+const WORKER = fileURLToPath(new URL('./export-worker.js', import.meta.url));
+
+async function inline(input: ExportInput): Promise<{ report: EnergyReport; body: Buffer }> {
   const report = buildEnergyReport(input);
   input.onProgress?.(`rendering ${input.format.toUpperCase()}`);
-  const body = await renderReport(report, input.format);
+  return { report, body: await renderReport(report, input.format) };
+}
+
+function inWorker(
+  input: ExportInput,
+  dataDir: string,
+): Promise<{ report: EnergyReport; body: Buffer }> {
+  const job: WorkerJob = {
+    dataDir,
+    model: input.index.model,
+    month: input.month,
+    format: input.format,
+    now: input.now,
+  };
+  return new Promise((resolve, reject) => {
+    const w = new Worker(WORKER, { workerData: job });
+    let settled = false;
+    w.on('message', (m: WorkerMessage) => {
+      if (m.type === 'progress') input.onProgress?.(m.step);
+      else if (m.type === 'done') {
+        settled = true;
+        resolve({ report: m.report as EnergyReport, body: Buffer.from(m.body) });
+      } else {
+        settled = true;
+        reject(
+          m.code
+            ? new CodedError(m.code as ErrorCode, m.message, m.details)
+            : new Error(`report worker failed: ${m.message}`),
+        );
+      }
+    });
+    w.on('error', (err) => {
+      settled = true;
+      reject(err);
+    });
+    w.on('exit', (code) => {
+      if (!settled) reject(new Error(`report worker exited with code ${code} before finishing`));
+    });
+  });
+}
+
+/** Builds, renders, and appends `report.export` to the audit trail. */
+export async function exportEnergyReport(input: ExportInput): Promise<ExportResult> {
+  const { report, body } =
+    input.worker && existsSync(WORKER)
+      ? await inWorker(input, input.worker.dataDir)
+      : await inline(input);
   input.onProgress?.('recording the export');
   input.audit.append({
     actor: input.actor,

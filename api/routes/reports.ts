@@ -39,6 +39,7 @@ export const reportsRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, deps) =
         format,
         audit: deps.store.audit,
         actor: `api:${req.ip}`,
+        worker: { dataDir: deps.dataDir },
       });
       void reply.header('content-type', out.contentType);
       if (format !== 'json')

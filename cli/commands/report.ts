@@ -81,6 +81,7 @@ export function registerReport(program: Command): void {
             format,
             audit: new AuditTrail(db),
             actor: actor(),
+            worker: { dataDir: o.dataDir },
             onProgress: (step) => bar?.increment({ step }),
           });
           bar?.increment({ step: `writing ${o.out}` });

@@ -25,9 +25,9 @@ import { FIXTURE_PLANT } from '../../simulator/fixtures.js';
 import { WMS_PER_KWH } from '../../simulator/signals/piecewise.js';
 import { computeTruth, type Truth } from '../../simulator/truth.js';
 import type { Store } from '../../store/store.js';
-import { runCli } from '../helpers/plantpulse-process.js';
+import { getJson, runCli, startChild } from '../helpers/plantpulse-process.js';
 import { tempDir } from '../helpers/tmp.js';
-import { feedEnergy } from './support/energy-feed.js';
+import { feedEnergy, openLog } from './support/energy-feed.js';
 
 const METERS_ONLY = FIXTURE_PLANT.split('\n')
   .filter((l) => !/kind: (temperature|vibration|waveform|speed|state|pressure)\b/.test(l))
@@ -255,6 +255,23 @@ describe('energy report through the CLI and the API', () => {
     expect(noLog.status).toBe(2);
     expect(noLog.stderr).toMatch(/holds no PlantPulse log/);
 
+    // A log the energy operator never ran on: the worker's read-only connection says so.
+    openLog(`${tmp.dir}/fresh`).close();
+    const fresh = runCli([
+      'report',
+      'energy',
+      '--month',
+      MONTH,
+      '--out',
+      out('z'),
+      '--config',
+      config,
+      '--data-dir',
+      `${tmp.dir}/fresh`,
+    ]);
+    expect(fresh.status).toBe(2);
+    expect(fresh.stderr).toMatch(/no energy records: the energy operator has not run on it yet/);
+
     const exports = store.audit.list({ actionPrefix: 'report.' });
     expect(exports.filter((e) => e.actor.startsWith('cli:')).map((e) => e.detail.format)).toEqual([
       'json',
@@ -312,6 +329,23 @@ describe('energy report through the CLI and the API', () => {
       expect(apiExports).toHaveLength(4);
     } finally {
       await app.close();
+    }
+  });
+
+  it('a running PlantPulse (built) serves the report, rendered in its worker thread', async () => {
+    const pp = await startChild({ config, dataDir: `${tmp.dir}/live` });
+    try {
+      const pending = fetch(`${pp.httpUrl}/api/v1/reports/energy?month=${MONTH}&format=pdf`);
+      expect(await getJson(`${pp.httpUrl}/health`)).toBeDefined();
+      const res = await pending;
+      expect(res.status).toBe(200);
+      expect(res.headers.get('content-type')).toBe('application/pdf');
+      const body = Buffer.from(await res.arrayBuffer());
+      expect(body.subarray(0, 5).toString()).toBe('%PDF-');
+      const bad = await fetch(`${pp.httpUrl}/api/v1/reports/energy?month=march`);
+      expect(bad.status).toBe(400);
+    } finally {
+      await pp.stop();
     }
   });
 });
