@@ -25,7 +25,7 @@ import { FIXTURE_PLANT } from '../../simulator/fixtures.js';
 import { WMS_PER_KWH } from '../../simulator/signals/piecewise.js';
 import { computeTruth, type Truth } from '../../simulator/truth.js';
 import type { Store } from '../../store/store.js';
-import { getJson, runCli, startChild } from '../helpers/plantpulse-process.js';
+import { CLI, getJson, runCli, startChild } from '../helpers/plantpulse-process.js';
 import { tempDir } from '../helpers/tmp.js';
 import { feedEnergy, openLog } from './support/energy-feed.js';
 
@@ -255,6 +255,33 @@ describe('energy report through the CLI and the API', () => {
     expect(noLog.status).toBe(2);
     expect(noLog.stderr).toMatch(/holds no PlantPulse log/);
 
+    // On a terminal (util-linux `script` gives the CLI a pty) the progress bar runs to the end.
+    const tty = execFileSync(
+      'script',
+      [
+        '-qec',
+        [
+          process.execPath,
+          CLI,
+          'report',
+          'energy',
+          '--month',
+          MONTH,
+          '--format',
+          'csv',
+          '--out',
+          out('tty'),
+          '--config',
+          config,
+          '--data-dir',
+          dataDir,
+        ].join(' '),
+        '/dev/null',
+      ],
+      { encoding: 'utf8' },
+    );
+    expect(tty).toMatch(/energy report 2026-03 \[█+\] 7\/7 writing/);
+
     // A log the energy operator never ran on: the worker's read-only connection says so.
     openLog(`${tmp.dir}/fresh`).close();
     const fresh = runCli([
@@ -274,6 +301,7 @@ describe('energy report through the CLI and the API', () => {
 
     const exports = store.audit.list({ actionPrefix: 'report.' });
     expect(exports.filter((e) => e.actor.startsWith('cli:')).map((e) => e.detail.format)).toEqual([
+      'csv', // the run on a terminal
       'json',
       'pdf',
       'xlsx',
