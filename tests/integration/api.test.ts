@@ -337,6 +337,7 @@ describe('OpenAPI', () => {
       '/api/v1/batches/{id}',
       '/api/v1/dead-letters',
       '/api/v1/readings',
+      '/api/v1/reports/energy',
       '/api/v1/sensors',
       '/api/v1/stats',
       '/health',
