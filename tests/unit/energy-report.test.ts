@@ -264,5 +264,8 @@ describe('report formats', () => {
     expect(text).toMatch(/B1\s+Amlodipine\s+fx\/granulation\s+2026-03-01 00:30/);
     expect(text).toContain('page 3 of 3');
     expect(text).toMatch(/1 batch of site fx started in 2026-03 and ended later/);
+    // The charts are vector paths, not embedded pictures: the PDF holds no image at all.
+    const images = execFileSync('pdfimages', ['-list', file], { encoding: 'utf8' });
+    expect(images.trim().split('\n')).toHaveLength(2); // the header and its rule only
   });
 });
