@@ -82,7 +82,28 @@ async function inline(input: ExportInput): Promise<{ report: EnergyReport; body:
   return { report, body: await renderReport(report, input.format) };
 }
 
-function inWorker(
+/** Workers at a time: a 200-meter month takes a few hundred MB and seconds; more queue. */
+const MAX_WORKERS = 2;
+let running = 0;
+const queue: (() => void)[] = [];
+
+async function inWorker(
+  input: ExportInput,
+  dataDir: string,
+): Promise<{ report: EnergyReport; body: Buffer }> {
+  // A finishing export hands its slot straight to the next in line, so no newcomer slips in.
+  if (running >= MAX_WORKERS) await new Promise<void>((go) => queue.push(go));
+  else running++;
+  try {
+    return await runWorker(input, dataDir);
+  } finally {
+    const next = queue.shift();
+    if (next) next();
+    else running--;
+  }
+}
+
+function runWorker(
   input: ExportInput,
   dataDir: string,
 ): Promise<{ report: EnergyReport; body: Buffer }> {

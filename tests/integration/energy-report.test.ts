@@ -370,6 +370,13 @@ describe('energy report through the CLI and the API', () => {
       expect(res.headers.get('content-type')).toBe('application/pdf');
       const body = Buffer.from(await res.arrayBuffer());
       expect(body.subarray(0, 5).toString()).toBe('%PDF-');
+      // More exports than workers at a time: the rest queue, and every one is answered.
+      const many = await Promise.all(
+        ['json', 'csv', 'xlsx', 'pdf', 'csv'].map((f) =>
+          fetch(`${pp.httpUrl}/api/v1/reports/energy?month=${MONTH}&format=${f}`),
+        ),
+      );
+      expect(many.map((r) => r.status)).toEqual([200, 200, 200, 200, 200]);
       const bad = await fetch(`${pp.httpUrl}/api/v1/reports/energy?month=march`);
       expect(bad.status).toBe(400);
     } finally {
