@@ -22,6 +22,7 @@ import { anomaliesRoutes } from './routes/anomalies.js';
 import { healthRoutes } from './routes/health.js';
 import { inventoryRoutes } from './routes/inventory.js';
 import { readingsRoutes } from './routes/readings.js';
+import { reportsRoutes } from './routes/reports.js';
 
 export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
   // pino's Logger and Fastify's base logger differ only in typing; pino is what Fastify uses.
@@ -55,5 +56,6 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
   await app.register(batchesRoutes, deps);
   await app.register(auditRoutes, deps);
   await app.register(accessRoutes, deps);
+  await app.register(reportsRoutes, deps);
   return app;
 }

@@ -9,6 +9,7 @@ import { registerConfig } from './commands/config.js';
 import { registerDemo } from './commands/demo.js';
 import { registerDevices } from './commands/devices.js';
 import { registerReplay } from './commands/replay.js';
+import { registerReport } from './commands/report.js';
 import { registerScore } from './commands/score.js';
 import { registerSimulate } from './commands/simulate.js';
 import { registerStart } from './commands/start.js';
@@ -31,6 +32,7 @@ registerReplay(program);
 registerScore(program);
 registerTokens(program);
 registerAudit(program);
+registerReport(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -65,6 +65,27 @@ export const co2Schema = z
   ])
   .default({ factor: 0 });
 
+export const enpiSchema = z
+  .strictObject({
+    baseline: z
+      .strictObject({
+        from: z.iso.date().describe('First local day of the baseline period (inclusive).'),
+        to: z.iso.date().describe('Local day after the baseline period (exclusive).'),
+      })
+      .refine((b) => b.from < b.to, { message: 'from must be before to', path: ['to'] })
+      .optional()
+      .describe('Baseline period of the EnPI (ISO 50006); without it reports show no baseline.'),
+    minBatches: z
+      .number()
+      .int()
+      .min(3)
+      .default(8)
+      .describe(
+        'Batches of a product in the baseline needed for a regression of kWh on units; fewer → mean kWh per unit.',
+      ),
+  })
+  .prefault({});
+
 export const energySchema = z
   .strictObject({
     gapFactor: z
@@ -91,8 +112,10 @@ export const energySchema = z
       ),
     tariff: tariffSchema,
     co2: co2Schema,
+    enpi: enpiSchema.describe('Energy performance indicator: baseline per product (issue 4).'),
   })
   .prefault({});
 
 export type EnergyConfig = z.output<typeof energySchema>;
+export type EnpiConfig = z.output<typeof enpiSchema>;
 export type TariffConfig = z.output<typeof tariffSchema>;

@@ -341,6 +341,7 @@ describe('OpenAPI', () => {
       '/api/v1/dead-letters',
       '/api/v1/devices',
       '/api/v1/readings',
+      '/api/v1/reports/energy',
       '/api/v1/sensors',
       '/api/v1/stats',
       '/api/v1/tokens',
