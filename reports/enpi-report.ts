@@ -6,14 +6,20 @@
  * Only settled batches with a quantity and ≥ 99 % coverage count, in the baseline and after:
  * a batch with a metering gap would read as a saving that never happened.
  */
-import { cusum, expectedKWh, fitBaseline, type BaselineFit } from '../analytics/energy/enpi.js';
+import {
+  cusum,
+  ENPI_MIN_COVERAGE,
+  expectedKWh,
+  fitBaseline,
+  type BaselineFit,
+} from '../analytics/energy/enpi.js';
 import type { EnergyModel } from '../analytics/energy/model.js';
 import type { BatchRow } from '../analytics/energy/tables.js';
 import type { EnergyTables } from './energy-data.js';
 import type { EnpiSection, ProductEnpi } from './energy-types.js';
 import { dayStart, monthBounds, type Month } from './month.js';
 
-export const ENPI_MIN_COVERAGE = 0.99;
+export { ENPI_MIN_COVERAGE };
 
 const eligible = (b: BatchRow) =>
   b.status === 'settled' &&

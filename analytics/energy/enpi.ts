@@ -9,6 +9,9 @@
  * (the mean kWh per unit weighted by volume), which is what a manager would compute by hand.
  */
 
+/** Batches below this coverage are left out of baselines and comparisons: their kWh is partial. */
+export const ENPI_MIN_COVERAGE = 0.99;
+
 export interface BaselinePoint {
   units: number;
   kwh: number;

@@ -238,6 +238,14 @@ export function publishHours(
         ts: h,
         value: sum.kwh,
       });
+      // Per line and hour for dashboards; the tables keep the same figures for reports.
+      for (const [suffix, kind, unit, value] of [
+        ['idle_kwh', 'energy_idle', 'kWh', sum.kwh - sum.batch],
+        ['cost', 'energy_cost', site.tariff.currency, sum.cost],
+        ['co2_kg', 'energy_co2', 'kg', sum.co2],
+      ] as const) {
+        out.emit({ series: `${line.path}:${suffix}`, kind, unit, ts: h, value });
+      }
       for (const meter of model.meters.values()) {
         if (meter.line !== line.path) continue;
         const s = sumMeter(state.buckets[meter.path]!, site, h, h + HOUR);

@@ -23,6 +23,7 @@
 import type { PlantIndex } from '../../config/plant-index.js';
 import type { StoredBatchEvent } from '../../ingest/decode-batch-event.js';
 import type { Emitter, LogRecord, Operator } from '../operator.js';
+import { onBatchSettled } from './enpi-stream.js';
 import { batchFigure, publishBatch, publishHours } from './figures.js';
 import { advance, MINUTE, newMeter, offer, prune } from './meter.js';
 import { buildEnergyModel, type EnergyModel } from './model.js';
@@ -66,6 +67,7 @@ export function energyOperator(index: PlantIndex): Operator<EnergyState> {
       if (!due && !(b.settled && b.dirtyTick !== null)) continue;
       const row = publishBatch(b, state, model, wm, settleAfter, out);
       if (row) acc.batches.set(b.id, row);
+      if (row && b.settled) onBatchSettled(b, state, model, out);
     }
     publishHours(state, model, wm, settleAfter, out, acc);
   };
@@ -88,7 +90,8 @@ export function energyOperator(index: PlantIndex): Operator<EnergyState> {
 
   return {
     name: 'energy',
-    version: 1,
+    // 2: line-level idle_kwh, cost and co2_kg hours and the EnPI baseline series.
+    version: 2,
     schema: ENERGY_SCHEMA,
     init: () => ({
       maxTs: null,

@@ -1,4 +1,5 @@
 /** The energy operator's checkpointed state (JSON-safe) and the outputs of one step. */
+import type { EnpiPoints } from './enpi-stream.js';
 import type { Buckets, MeterState } from './meter.js';
 import type { BatchRow, DayKey, HourRow, PeakRow } from './tables.js';
 
@@ -41,6 +42,8 @@ export interface EnergyState {
   dirty: Record<string, number | null>;
   /** `${site}|${month}` → [highest demand kW, window start]. */
   peaks: Record<string, [number, number]>;
+  /** EnPI baseline points (enpi-stream.ts); absent until a baseline batch settles. */
+  enpi?: EnpiPoints;
 }
 
 /** What one step writes (runner transaction) besides the emitted series. */
