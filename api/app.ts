@@ -15,6 +15,7 @@ import type { ApiDeps } from './deps.js';
 import { installErrorHandler } from './errors.js';
 import { batchesRoutes } from './routes/batches.js';
 import { anomaliesRoutes } from './routes/anomalies.js';
+import { alertsRoutes } from './routes/alerts.js';
 import { healthRoutes } from './routes/health.js';
 import { inventoryRoutes } from './routes/inventory.js';
 import { readingsRoutes } from './routes/readings.js';
@@ -46,5 +47,6 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
   await app.register(readingsRoutes, deps);
   await app.register(anomaliesRoutes, deps);
   await app.register(batchesRoutes, deps);
+  await app.register(alertsRoutes, deps);
   return app;
 }
