@@ -167,15 +167,16 @@ function mqttChannel(cfg: MqttChannelConfig, deps: ChannelDeps): Channel {
     async deliver(n) {
       if (!deps.mqttPublish)
         throw new DeliveryError(`channel "${cfg.id}": no MQTT broker is running`);
-      // Retained: a client connecting later gets each alert's newest state at once.
-      await deps.mqttPublish(
-        mqttTopic(cfg.topic, n),
-        Buffer.from(JSON.stringify(jsonBody(n, deps.index))),
-        {
-          qos: cfg.qos,
-          retain: cfg.retain,
-        },
-      );
+      // Retained: a client connecting later gets each alert's newest state at once; a closed
+      // alert's retained message is removed by an empty retained one (MQTT 3.1.1 §3.3.1.3).
+      const payload =
+        cfg.retain && n.transition === 'closed'
+          ? Buffer.alloc(0)
+          : Buffer.from(JSON.stringify(jsonBody(n, deps.index)));
+      await deps.mqttPublish(mqttTopic(cfg.topic, n), payload, {
+        qos: cfg.qos,
+        retain: cfg.retain,
+      });
     },
     async close() {},
   };

@@ -18,6 +18,7 @@ import type { PlantIndex } from '../config/plant-index.js';
 import type { Logger } from '../runtime/logger.js';
 import { createChannel, DeliveryError, type Channel, type MqttPublish } from './channels.js';
 import { backoffMs, TokenBucket } from './delivery-policy.js';
+import { currentStates } from './retained.js';
 import { ALERT_TABLES, type Notification } from './tables.js';
 
 interface OutboxRow {
@@ -91,6 +92,30 @@ export class AlertDispatcher {
     const every = this.opts.intervalMs ?? this.opts.index.model.alerts.dispatchInterval;
     this.timer = setInterval(() => void this.tick(), every);
     this.timer.unref();
+    void this.republishRetained();
+  }
+
+  /** Puts every open, acknowledged or resolved alert back on the retained MQTT topics. */
+  async republishRetained(): Promise<number> {
+    const lanes = [...this.lanes.values()].filter((l) => l.cfg.type === 'mqtt' && l.cfg.retain);
+    if (lanes.length === 0) return 0;
+    let n = 0;
+    for (const note of currentStates(this.opts.db, this.opts.index)) {
+      const rule = this.opts.index.model.alerts.rules.find((r) => r.id === note.alert.rule);
+      for (const lane of lanes) {
+        if (!rule?.channels.includes(lane.cfg.id)) continue;
+        try {
+          await lane.channel.deliver(note);
+          n++;
+        } catch (err) {
+          this.opts.log?.warn(
+            { channel: lane.cfg.id, alert: note.alert.id, err: (err as Error).message },
+            'could not restore the retained alert state',
+          );
+        }
+      }
+    }
+    return n;
   }
 
   /** One pass over the due rows; concurrent calls share the pass in progress. */

@@ -155,7 +155,7 @@ export function alertsOperator(index: PlantIndex): Operator<AlertsState> {
         for (const e of events) {
           writes.transition(e);
           const rule = ruleById.get(e.alert.rule)!;
-          if (!rule.notify.includes(e.transition)) continue;
+          const notify = rule.notify.includes(e.transition);
           const n: Notification = {
             key: idempotencyKey(e),
             transition: e.transition,
@@ -166,7 +166,9 @@ export function alertsOperator(index: PlantIndex): Operator<AlertsState> {
             rule: { id: rule.id, signal: rule.signal, description: rule.description ?? null },
           };
           for (const ch of new Set([...rule.channels, ...e.channels])) {
-            if (channels.get(ch)?.enabled) writes.enqueue(n, ch);
+            const c = channels.get(ch);
+            // A retained MQTT topic mirrors the alert's state, so it gets every transition.
+            if (c?.enabled && (notify || (c.type === 'mqtt' && c.retain))) writes.enqueue(n, ch);
           }
         }
       });
