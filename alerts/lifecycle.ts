@@ -200,6 +200,40 @@ export function advance(
   }
 }
 
+/**
+ * The next event time at which `advance` could change this slot without a new reading
+ * (Number.MAX_SAFE_INTEGER: none). Used to skip idle evaluations; an early answer only costs
+ * an extra pass, so it may be conservative.
+ */
+export function deadline(
+  slot: SlotState,
+  rule: AlertRule,
+  staleMs: number | undefined,
+  firstSeen: number,
+): number {
+  const c = rule.condition;
+  const a = slot.alert;
+  const due: number[] = [];
+  if (c.type === 'stale' && staleMs !== undefined && !slot.active)
+    due.push((slot.lastTs ?? firstSeen) + staleMs);
+  if (c.type === 'spc' && slot.active && slot.lastViolation !== null)
+    due.push(slot.lastViolation + c.quiet);
+  if (slot.active && slot.since !== null && !slot.suppressed && (!a || a.state === 'resolved'))
+    due.push(slot.since + rule.for);
+  if (
+    !slot.active &&
+    slot.since !== null &&
+    a &&
+    (a.state === 'open' || a.state === 'acknowledged')
+  )
+    due.push(slot.since + rule.clearFor);
+  if (!slot.active && a && a.state === 'resolved' && a.resolvedAt !== null)
+    due.push(a.resolvedAt + rule.reopenWindow);
+  if (a && a.state === 'open' && a.escalation < rule.escalate.length)
+    due.push(a.openedAt + rule.escalate[a.escalation]!.after);
+  return due.length ? Math.min(...due) : Number.MAX_SAFE_INTEGER;
+}
+
 function open(slot: SlotState, rule: AlertRule, t: number, report: Report): void {
   const a = slot.alert;
   if (a) {

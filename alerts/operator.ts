@@ -3,8 +3,7 @@
  * keeps the alert lifecycle (lifecycle.ts) in checkpointed state (DESIGN C3/C4).
  *
  * "Now" for time-based conditions (stale, minimum durations, escalation, closing) is the
- * event-time watermark: the newest reading timestamp seen in the log, advanced in whole
- * seconds. Not the wall clock, because then a replay or a backfill of last week's readings
+ * event-time watermark: the newest reading timestamp seen in the log. Not the wall clock, because then a replay or a backfill of last week's readings
  * would find every sensor stale and every alert overdue, and the same log would give different
  * alerts on each run; with the watermark the alerts are a function of the log (C4), and live
  * the watermark trails the wall clock by the ingest latency. What it cannot see is a silence of
@@ -25,6 +24,7 @@ import type { DerivedRow, Operator } from '../analytics/operator.js';
 import {
   act,
   advance,
+  deadline,
   newSlot,
   observe,
   type SlotState,
@@ -41,12 +41,17 @@ import {
 } from './rules.js';
 import { ALERT_TABLES, AlertWrites, idempotencyKey, type Notification } from './tables.js';
 
-/** Granularity of watermark-driven evaluation (event time). */
-export const TICK_MS = 1_000;
+/** "No deadline" (JSON-safe, unlike Infinity: snapshots are JSON). */
+const NEVER = Number.MAX_SAFE_INTEGER;
 
 export interface AlertsState {
   watermark: number | null;
   firstSeen: number | null;
+  /**
+   * Event time of the earliest deadline of any slot (a minimum duration ending, a stale limit,
+   * an escalation…). Every slot is re-evaluated only when the watermark reaches it, so a
+   * replayed month costs one pass per deadline, not one per second.
+   */
   nextTick: number;
   /** Keyed by `${rule}\u0000${asset}`. */
   slots: Record<string, SlotState>;
@@ -100,18 +105,15 @@ export function alertsOperator(index: PlantIndex): Operator<AlertsState> {
       const events: TransitionEvent[] = [];
       const report = (e: TransitionEvent) => events.push(e);
       const tick = (t: number) => {
+        let next = NEVER;
         for (const [key, slot] of Object.entries(state.slots)) {
           const rule = ruleById.get(key.slice(0, key.indexOf('\u0000')));
-          if (rule)
-            advance(
-              slot,
-              rule,
-              t,
-              staleAfter(rule, index, slot.asset),
-              state.firstSeen ?? t,
-              report,
-            );
+          if (!rule) continue;
+          const staleMs = staleAfter(rule, index, slot.asset);
+          advance(slot, rule, t, staleMs, state.firstSeen ?? t, report);
+          next = Math.min(next, deadline(slot, rule, staleMs, state.firstSeen ?? t));
         }
+        state.nextTick = Math.max(next, t + 1);
       };
       for (const r of records) {
         const series = ctx.seriesOf(r.series);
@@ -120,7 +122,12 @@ export function alertsOperator(index: PlantIndex): Operator<AlertsState> {
           const a = parseAction(r.body);
           const rule = a && ruleById.get(a.rule);
           const slot = a && rule ? state.slots[slotKey(rule.id, a.asset)] : undefined;
-          if (a && slot) act(slot, a.alertId, a.action, r.ts, a.by, a.note, report);
+          if (a && slot) {
+            act(slot, a.alertId, a.action, r.ts, a.by, a.note, report);
+            const staleMs = staleAfter(rule!, index, slot.asset);
+            const due = deadline(slot, rule!, staleMs, state.firstSeen ?? r.ts);
+            state.nextTick = Math.min(state.nextTick, due);
+          }
           continue;
         }
         // Every other record (readings and derived points alike) moves the watermark.
@@ -140,13 +147,15 @@ export function alertsOperator(index: PlantIndex): Operator<AlertsState> {
             // On the series' own time, so a late point is judged where it belongs; never before
             // the alert's last transition, so its history stays in order.
             const t = Math.max(r.ts, slot.alert?.updatedAt ?? r.ts);
-            advance(slot, rule, t, staleAfter(rule, index, asset), state.firstSeen, report);
+            const staleMs = staleAfter(rule, index, asset);
+            advance(slot, rule, t, staleMs, state.firstSeen, report);
+            state.nextTick = Math.min(
+              state.nextTick,
+              deadline(slot, rule, staleMs, state.firstSeen),
+            );
           }
         }
-        if (state.watermark >= state.nextTick) {
-          tick(state.watermark);
-          state.nextTick = (Math.floor(state.watermark / TICK_MS) + 1) * TICK_MS;
-        }
+        if (state.watermark >= state.nextTick) tick(state.watermark);
       }
       if (events.length === 0) return;
       for (const e of events) out.emit(stateRow(e));
