@@ -103,7 +103,8 @@ function setActive(slot: SlotState, active: boolean, t: number): void {
 export function observe(slot: SlotState, rule: AlertRule, ts: number, v: number): void {
   const c = rule.condition;
   slot.value = v;
-  slot.lastTs = ts;
+  // A late point must not make the series look older than it is (stale).
+  slot.lastTs = Math.max(slot.lastTs ?? ts, ts);
   switch (c.type) {
     case 'above':
       if (v >= c.threshold) setActive(slot, true, ts);

@@ -96,7 +96,7 @@ export function alertsOperator(index: PlantIndex): Operator<AlertsState> {
     init() {
       const slots: Record<string, SlotState> = {};
       for (const rule of rules) {
-        if (rule.condition.type !== 'stale') continue;
+        if (rule.condition.type !== 'stale' || !rule.condition.fromStart) continue;
         for (const path of rawSensorsOf(rule, index)) slots[slotKey(rule.id, path)] = newSlot(path);
       }
       return { watermark: null, firstSeen: null, nextTick: 0, slots };

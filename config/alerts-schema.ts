@@ -53,6 +53,12 @@ export const conditionSchema = z
       .strictObject({
         type: z.literal('stale'),
         after: duration().optional(),
+        fromStart: z
+          .boolean()
+          .default(false)
+          .describe(
+            'Also raise for sensors that have sent nothing since the log began (default: only sensors that stopped).',
+          ),
         intervals: z
           .number()
           .positive()

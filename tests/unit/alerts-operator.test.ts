@@ -36,9 +36,15 @@ const index = alertPlant({
       id: 'silent',
       signal: 'sensor',
       assets: ['t/l1/m1/power'],
-      condition: { type: 'stale', after: '1m' },
+      condition: { type: 'stale', after: '1m', fromStart: true },
       severity: 'critical',
       channels: ['hook'],
+    },
+    {
+      id: 'quiet',
+      signal: 'sensor',
+      assets: ['t/l1/m2/power'],
+      condition: { type: 'stale', intervals: 60 }, // 60 × 1 s, only once the sensor has spoken
     },
     {
       id: 'stuck',
@@ -168,6 +174,31 @@ describe('alert operator', () => {
     runner(s, index).catchUp();
     silent = ofRule(s, 'silent');
     expect(silent[0]!.state).toBe('resolved');
+  });
+
+  it('a sensor silent from the start is stale only for a rule with fromStart', () => {
+    const s = open();
+    write(
+      s,
+      't/l1/m2/temp',
+      'temperature',
+      series(T0, 5_000, 60, () => 40),
+    );
+    runner(s, index).catchUp();
+    expect(ofRule(s, 'silent').map((a) => [a.asset, a.opened_at - T0])).toEqual([
+      ['t/l1/m1/power', 60_000],
+    ]);
+    expect(ofRule(s, 'quiet')).toEqual([]);
+    // Once it has spoken and stops, the other rule sees it too (60 intervals of 1 s).
+    write(s, 't/l1/m2/power', 'power', [[T0 + 300_000, 500]]);
+    write(
+      s,
+      't/l1/m2/temp',
+      'temperature',
+      series(T0 + 300_000, 5_000, 20, () => 40),
+    );
+    runner(s, index).catchUp();
+    expect(ofRule(s, 'quiet').map((a) => a.opened_at - T0)).toEqual([360_000]);
   });
 
   it('a flatlined sensor opens after the duration and resolves when it moves', () => {
