@@ -14,6 +14,7 @@
  */
 import type Database from 'better-sqlite3';
 import type { ChannelConfig } from '../config/alerts-schema.js';
+import { formatDuration } from '../config/duration.js';
 import type { PlantIndex } from '../config/plant-index.js';
 import type { Logger } from '../runtime/logger.js';
 import { createChannel, DeliveryError, type Channel, type MqttPublish } from './channels.js';
@@ -49,6 +50,7 @@ interface Lane {
 export class AlertDispatcher {
   private readonly lanes = new Map<string, Lane>();
   private readonly due: Database.Statement<[number], OutboxRow>;
+  private readonly skip: Database.Statement;
   private readonly sent: Database.Statement;
   private readonly failed: Database.Statement;
   private readonly defer: Database.Statement;
@@ -82,6 +84,9 @@ export class AlertDispatcher {
     );
     this.failed = opts.db.prepare(
       `UPDATE alert_outbox SET state = ?, attempts = ?, next_at = ?, last_error = ? WHERE key = ? AND channel = ?`,
+    );
+    this.skip = opts.db.prepare(
+      `UPDATE alert_outbox SET state = 'dead', last_error = ? WHERE state = 'pending' AND event_ts < ?`,
     );
     this.defer = opts.db.prepare(
       'UPDATE alert_outbox SET next_at = ? WHERE key = ? AND channel = ?',
@@ -133,6 +138,12 @@ export class AlertDispatcher {
   }
 
   private async pass(): Promise<number> {
+    const maxAge = this.opts.index.model.alerts.skipOlderThan;
+    if (maxAge !== undefined) {
+      // A backfill or replay of old readings raises old alerts: record them, do not page anyone.
+      const reason = `older than alerts.skipOlderThan (${formatDuration(maxAge)}); not sent`;
+      this.skip.run(reason, this.now() - maxAge);
+    }
     const rows = this.due.all(this.now());
     const byChannel = new Map<string, OutboxRow[]>();
     for (const r of rows)

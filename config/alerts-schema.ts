@@ -199,6 +199,11 @@ export const alertsSchema = z
     rules: z.array(ruleSchema).default([]),
     channels: z.array(channelSchema).default([]),
     dispatchInterval: duration().default(500).describe('How often the outbox is polled.'),
+    skipOlderThan: duration()
+      .optional()
+      .describe(
+        'Do not send notifications whose event time is older than this (wall clock), e.g. after a backfill of last month; they are marked dead with the reason.',
+      ),
   })
   .superRefine((cfg, ctx) => {
     const channelIds = new Set<string>();

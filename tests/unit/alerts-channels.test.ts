@@ -100,9 +100,10 @@ afterEach(() => {
   script.clear();
 });
 
-function plant(channels: string[]): PlantIndex {
+function plant(channels: string[], skipOlderThan?: string): PlantIndex {
   const url = (p: string) => `http://127.0.0.1:${httpPort}${p}`;
   return alertPlant({
+    skipOlderThan,
     rules: [
       {
         id: 'hot',
@@ -343,6 +344,27 @@ describe('alert channels', () => {
       'open',
       'resolved',
     ]);
+  });
+
+  it('skips notifications older than alerts.skipOlderThan (a backfill pages nobody)', async () => {
+    const index = plant(['json'], '1d');
+    const store = openTempStore(dirs);
+    raise(store, index); // event time T0
+    const late = new AlertDispatcher({ db: store.db, index, env, now: () => T0 + 2 * 86_400_000 });
+    expect(await late.tick()).toBe(0);
+    await late.stop();
+    expect(hooks).toEqual([]);
+    const row = store.db.prepare('SELECT state, last_error FROM alert_outbox').get();
+    expect(row).toEqual({
+      state: 'dead',
+      last_error: 'older than alerts.skipOlderThan (1.0 d); not sent',
+    });
+
+    const fresh = openTempStore(dirs);
+    raise(fresh, index);
+    const live = new AlertDispatcher({ db: fresh.db, index, env, now: () => T0 + 60_000 });
+    expect(await live.tick()).toBe(1);
+    await live.stop();
   });
 
   it('policy: token bucket and backoff figures', () => {
