@@ -17,6 +17,7 @@ import type { ChannelConfig } from '../config/alerts-schema.js';
 import { formatDuration } from '../config/duration.js';
 import type { PlantIndex } from '../config/plant-index.js';
 import type { Logger } from '../runtime/logger.js';
+import type { Metrics } from '../runtime/metrics.js';
 import { createChannel, DeliveryError, type Channel, type MqttPublish } from './channels.js';
 import { backoffMs, TokenBucket } from './delivery-policy.js';
 import { currentStates } from './retained.js';
@@ -33,6 +34,7 @@ export interface DispatcherOptions {
   db: Database.Database;
   index: PlantIndex;
   log?: Logger;
+  metrics?: Pick<Metrics, 'alertNotifications'>;
   mqttPublish?: MqttPublish;
   env?: NodeJS.ProcessEnv;
   /** Poll interval (default: alerts.dispatchInterval). */
@@ -176,6 +178,7 @@ export class AlertDispatcher {
       try {
         await lane.channel.deliver(JSON.parse(row.payload) as Notification);
         this.sent.run(this.now(), row.key, id);
+        this.opts.metrics?.alertNotifications.inc({ channel: id, result: 'sent' });
         delivered++;
       } catch (err) {
         const attempts = row.attempts + 1;
@@ -185,6 +188,10 @@ export class AlertDispatcher {
           this.now() + (dead ? 0 : backoffMs(attempts, lane.cfg.retry, this.opts.random));
         const message = (err as Error).message;
         this.failed.run(dead ? 'dead' : 'pending', attempts, next, message, row.key, id);
+        this.opts.metrics?.alertNotifications.inc({
+          channel: id,
+          result: dead ? 'dead' : 'failed',
+        });
         this.opts.log?.warn(
           { channel: id, key: row.key, attempts, dead, err: message },
           dead ? 'alert notification is dead: giving up' : 'alert notification failed; will retry',

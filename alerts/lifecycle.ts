@@ -171,9 +171,9 @@ export function advance(
       (a.state === 'open' || a.state === 'acknowledged') &&
       t - (slot.since ?? t) >= rule.clearFor
     ) {
-      transition(slot, a, 'resolved', t, 'system', 'condition cleared', report);
+      transition(a, 'resolved', t, 'system', 'condition cleared', report);
     } else if (a && a.state === 'resolved' && t - (a.resolvedAt ?? t) >= rule.reopenWindow) {
-      transition(slot, a, 'closed', t, 'system', null, report);
+      transition(a, 'closed', t, 'system', null, report);
       slot.alert = null;
     }
   }
@@ -188,7 +188,6 @@ export function advance(
       if (level.severity && RANK[level.severity] > RANK[cur.severity])
         cur.severity = level.severity;
       transition(
-        slot,
         cur,
         'escalate',
         t,
@@ -243,7 +242,7 @@ function open(slot: SlotState, rule: AlertRule, t: number, report: Report): void
     a.resolvedBy = null;
     a.value = slot.value;
     a.message = describe(rule, slot, a.asset);
-    transition(slot, a, 'reopen', t, 'system', null, report);
+    transition(a, 'reopen', t, 'system', null, report);
     return;
   }
   const asset = slot.asset;
@@ -268,7 +267,7 @@ function open(slot: SlotState, rule: AlertRule, t: number, report: Report): void
     message: describe(rule, slot, asset),
   };
   slot.alert = rec;
-  transition(slot, rec, 'open', t, 'system', null, report);
+  transition(rec, 'open', t, 'system', null, report);
 }
 
 const STATE_AFTER: Record<Transition, AlertState | null> = {
@@ -281,7 +280,6 @@ const STATE_AFTER: Record<Transition, AlertState | null> = {
 };
 
 function transition(
-  _slot: SlotState,
   a: AlertRecord,
   kind: Transition,
   t: number,
@@ -313,11 +311,11 @@ export function act(
   if (!a || a.id !== alertIdWanted) return 'the alert is closed';
   if (action === 'ack') {
     if (a.state !== 'open') return `the alert is ${a.state}`;
-    transition(slot, a, 'acknowledged', t, by, note, report);
+    transition(a, 'acknowledged', t, by, note, report);
     return null;
   }
   if (a.state === 'resolved') return 'the alert is already resolved';
-  transition(slot, a, 'resolved', t, by, note, report);
+  transition(a, 'resolved', t, by, note, report);
   slot.suppressed = slot.active;
   return null;
 }

@@ -162,6 +162,7 @@ export async function startPlantPulse(opts: StartOptions): Promise<RunningPlantP
       db: store.db,
       index,
       log: log.child({ component: 'alerts' }),
+      metrics,
       mqttPublish: (topic, payload, o) =>
         new Promise((res, rej) =>
           aedes.publish(

@@ -278,7 +278,15 @@ describe('alert channels', () => {
     script.set('/flaky', [503, 503]);
     script.set('/broken', [400]);
     let now = 1_000_000;
-    const d = new AlertDispatcher({ db: store.db, index, env, now: () => now, random: () => 0.5 });
+    const metrics = createMetrics();
+    const d = new AlertDispatcher({
+      db: store.db,
+      index,
+      env,
+      metrics,
+      now: () => now,
+      random: () => 0.5,
+    });
     const nextAt = () =>
       (
         store.db.prepare(`SELECT next_at FROM alert_outbox WHERE channel = 'flaky'`).get() as {
@@ -306,6 +314,18 @@ describe('alert channels', () => {
         .sort(),
     ).toEqual(['broken:dead', 'flaky:sent']);
     expect(hooks.filter((h) => h.path === '/broken')).toHaveLength(1);
+    const counted = await metrics.registry.getSingleMetricAsString(
+      'plantpulse_alert_notifications_total',
+    );
+    expect(counted).toContain(
+      'plantpulse_alert_notifications_total{channel="flaky",result="failed"} 2',
+    );
+    expect(counted).toContain(
+      'plantpulse_alert_notifications_total{channel="flaky",result="sent"} 1',
+    );
+    expect(counted).toContain(
+      'plantpulse_alert_notifications_total{channel="broken",result="dead"} 1',
+    );
 
     const app = await buildApp({
       index,
