@@ -25,6 +25,8 @@ export interface AlertRecord {
   severity: Severity;
   state: AlertState;
   openedAt: number;
+  /** Latest opening or re-opening: escalation counts from here. */
+  openSince: number;
   updatedAt: number;
   /** History sequence number of the newest transition. */
   seq: number;
@@ -181,7 +183,7 @@ export function advance(
   if (cur && cur.state === 'open') {
     while (
       cur.escalation < rule.escalate.length &&
-      t - cur.openedAt >= rule.escalate[cur.escalation]!.after
+      t - cur.openSince >= rule.escalate[cur.escalation]!.after
     ) {
       const level = rule.escalate[cur.escalation]!;
       cur.escalation++;
@@ -230,7 +232,7 @@ export function deadline(
   if (!slot.active && a && a.state === 'resolved' && a.resolvedAt !== null)
     due.push(a.resolvedAt + rule.reopenWindow);
   if (a && a.state === 'open' && a.escalation < rule.escalate.length)
-    due.push(a.openedAt + rule.escalate[a.escalation]!.after);
+    due.push(a.openSince + rule.escalate[a.escalation]!.after);
   return due.length ? Math.min(...due) : Number.MAX_SAFE_INTEGER;
 }
 
@@ -238,6 +240,8 @@ function open(slot: SlotState, rule: AlertRule, t: number, report: Report): void
   const a = slot.alert;
   if (a) {
     a.reopens++;
+    // A new episode: it needs a new acknowledgement (the old one stays in the history).
+    Object.assign(a, { openSince: t, ackBy: null, ackAt: null, ackNote: null });
     a.resolvedAt = null;
     a.resolvedBy = null;
     a.value = slot.value;
@@ -253,6 +257,7 @@ function open(slot: SlotState, rule: AlertRule, t: number, report: Report): void
     severity: rule.severity,
     state: 'open',
     openedAt: t,
+    openSince: t,
     updatedAt: t,
     seq: 0,
     escalation: 0,

@@ -37,6 +37,7 @@ export function currentStates(db: Database.Database, index: PlantIndex): Notific
       severity: r.severity as Severity,
       state: r.state as AlertState,
       openedAt: r.opened_at,
+      openSince: r.updated_at,
       updatedAt: r.updated_at,
       seq: r.seq,
       escalation: r.escalation,

@@ -95,7 +95,7 @@ export class AlertWrites {
 
   transition(e: TransitionEvent): void {
     const a = e.alert;
-    const { seq: _seq, ...row } = a;
+    const { seq: _seq, openSince: _since, ...row } = a;
     this.upsertAlert.run(row);
     this.history.run(a.id, a.seq, e.at, e.transition, a.state, a.severity, e.by, e.note, a.value);
   }
