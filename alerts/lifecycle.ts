@@ -328,16 +328,27 @@ export function act(
 const fmt = (v: number | null) =>
   v === null ? '–' : Number.isInteger(v) ? String(v) : v.toPrecision(4);
 
-/** The generated one-line description, e.g. "G-201 impeller-vibration: iso_zone 3 ≥ 3". */
+const ZONES = ['A', 'B', 'C', 'D'];
+
+/** "ISO zone C (limit C)", "rul_days 12.40 ≤ 14": the reading in the words of its signal. */
+function crossing(rule: AlertRule, v: number | null, op: string, limit: number): string {
+  if (rule.signal === 'iso_zone' && v !== null) {
+    const z = (x: number) => ZONES[Math.round(x) - 1] ?? fmt(x);
+    return `ISO 10816 zone ${z(v)} (limit ${op} ${z(limit)})`;
+  }
+  return `${rule.signal} ${fmt(v)} ${op} ${fmt(limit)}`;
+}
+
+/** The generated one-line description, e.g. "G-201 impeller-vibration: ISO 10816 zone C (limit ≥ C)". */
 export function describe(rule: AlertRule, slot: SlotState, asset: string): string {
   const who = assetLabel(asset);
   if (rule.message) return `${who}: ${rule.message}`;
   const c = rule.condition;
   switch (c.type) {
     case 'above':
-      return `${who}: ${rule.signal} ${fmt(slot.value)} ≥ ${fmt(c.threshold)}`;
+      return `${who}: ${crossing(rule, slot.value, '≥', c.threshold)}`;
     case 'below':
-      return `${who}: ${rule.signal} ${fmt(slot.value)} ≤ ${fmt(c.threshold)}`;
+      return `${who}: ${crossing(rule, slot.value, '≤', c.threshold)}`;
     case 'flag':
       return `${who}: ${rule.signal} on${rule.for ? ` for ${formatDuration(rule.for)}` : ''}`;
     case 'spc':

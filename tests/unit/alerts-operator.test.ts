@@ -260,3 +260,24 @@ describe('alert operator', () => {
     ]);
   });
 });
+
+describe('alert messages', () => {
+  it('read like a maintenance lead speaks: machine tag, sensor, ISO zone letter', () => {
+    const zones = alertPlant({
+      rules: [{ id: 'zone-c', signal: 'iso_zone', condition: { type: 'above', threshold: 3 } }],
+    });
+    const s = open();
+    write(
+      s,
+      't/l1/m1/vib:iso_zone',
+      'iso_zone',
+      [
+        [T0, 2],
+        [T0 + 60_000, 3],
+      ],
+      true,
+    );
+    runner(s, zones).catchUp();
+    expect(alerts(s).map((a) => a.message)).toEqual(['M1 vib: ISO 10816 zone C (limit ≥ C)']);
+  });
+});
