@@ -67,6 +67,7 @@ export interface AlertAction {
   note: string | null;
 }
 
+const RANK = { info: 0, warning: 1, critical: 2 } as const;
 const slotKey = (rule: string, asset: string) => `${rule}\u0000${asset}`;
 const STATE_VALUE = {
   open: 1,
@@ -177,7 +178,8 @@ export function alertsOperator(index: PlantIndex): Operator<AlertsState> {
           for (const ch of new Set([...rule.channels, ...e.channels])) {
             const c = channels.get(ch);
             // A retained MQTT topic mirrors the alert's state, so it gets every transition.
-            if (c?.enabled && (notify || (c.type === 'mqtt' && c.retain))) writes.enqueue(n, ch);
+            if (!c?.enabled || RANK[e.alert.severity] < RANK[c.minSeverity]) continue;
+            if (notify || (c.type === 'mqtt' && c.retain)) writes.enqueue(n, ch);
           }
         }
       });

@@ -140,6 +140,10 @@ const common = {
   retry: retrySchema,
   rateLimit: rateSchema,
   timeout: duration().default(10_000),
+  minSeverity: z
+    .enum(SEVERITIES)
+    .default('info')
+    .describe('Only alerts at least this severe reach the channel (e.g. critical for a pager).'),
 };
 
 export const emailChannelSchema = z.strictObject({

@@ -30,7 +30,7 @@ const index = alertPlant({
       for: '30s',
       severity: 'warning',
       escalate: [{ after: '10m', severity: 'critical', channels: ['oncall'] }],
-      channels: ['hook'],
+      channels: ['hook', 'pager'],
     },
     {
       id: 'silent',
@@ -63,6 +63,7 @@ const index = alertPlant({
   channels: [
     { id: 'hook', type: 'webhook', url: 'http://127.0.0.1:9/hook' },
     { id: 'oncall', type: 'webhook', url: 'http://127.0.0.1:9/oncall', format: 'slack' },
+    { id: 'pager', type: 'webhook', url: 'http://127.0.0.1:9/pager', minSeverity: 'critical' },
   ],
 });
 
@@ -102,6 +103,7 @@ describe('alert operator', () => {
       'reopen>hook',
       'escalate>hook',
       'escalate>oncall',
+      'escalate>pager', // minSeverity critical: only once escalated to critical
     ]);
     // Every transition is also an alert_state derived row in the log.
     const states = s.db
