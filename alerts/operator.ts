@@ -124,9 +124,13 @@ export function alertsOperator(index: PlantIndex): Operator<AlertsState> {
           const rule = a && ruleById.get(a.rule);
           const slot = a && rule ? state.slots[slotKey(rule.id, a.asset)] : undefined;
           if (a && slot) {
-            act(slot, a.alertId, a.action, r.ts, a.by, a.note, report);
+            // It takes effect at the event time it is read at, so the lifecycle keeps one time
+            // axis with the readings (equal to the wall clock live, and replay-safe); when it
+            // happened on the wall clock is in its log row and the audit trail.
+            const t = Math.max(state.watermark ?? r.ts, slot.alert?.updatedAt ?? 0);
+            act(slot, a.alertId, a.action, t, a.by, a.note, report);
             const staleMs = staleAfter(rule!, index, slot.asset);
-            const due = deadline(slot, rule!, staleMs, state.firstSeen ?? r.ts);
+            const due = deadline(slot, rule!, staleMs, state.firstSeen ?? t);
             state.nextTick = Math.min(state.nextTick, due);
           }
           continue;

@@ -110,6 +110,8 @@ describe('alerts API', () => {
       'acknowledged',
       'resolved',
     ]);
+    // Actions take effect on the readings' time axis: the watermark when the operator read them.
+    expect(history(store, id).map((h) => h.at - T0)).toEqual([0, 295_000, 895_000]);
 
     // Resolved by a human while still hot: no immediate re-open until the condition clears.
     write(store, 't/l1/m1/temp', 'temperature', hot(T0 + 900_000, 12));
