@@ -99,7 +99,10 @@ export class AlertDispatcher {
     const every = this.opts.intervalMs ?? this.opts.index.model.alerts.dispatchInterval;
     this.timer = setInterval(() => void this.tick(), every);
     this.timer.unref();
-    void this.republishRetained();
+    // After the first pass, so a pending older transition cannot overwrite the current state.
+    void this.tick()
+      .catch(() => 0)
+      .then(() => this.republishRetained());
   }
 
   /** Puts every open, acknowledged or resolved alert back on the retained MQTT topics. */
