@@ -28,7 +28,8 @@ export class DeliveryError extends Error {
 
 export interface Channel {
   readonly id: string;
-  deliver(n: Notification): Promise<void>;
+  /** `abort` fires when PlantPulse shuts down mid-delivery (the row stays pending). */
+  deliver(n: Notification, abort?: AbortSignal): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -114,7 +115,7 @@ function webhookChannel(cfg: WebhookChannelConfig, deps: ChannelDeps): Channel {
   const render = { json: jsonBody, slack: slackBody, teams: teamsBody }[cfg.format];
   return {
     id: cfg.id,
-    async deliver(n) {
+    async deliver(n, abort) {
       const url = cfg.url ?? secret(env, cfg.urlEnv!, cfg.id);
       const headers: Record<string, string> = {
         'content-type': 'application/json',
@@ -129,7 +130,9 @@ function webhookChannel(cfg: WebhookChannelConfig, deps: ChannelDeps): Channel {
           method: 'POST',
           headers,
           body: JSON.stringify(render(n, deps.index)),
-          signal: AbortSignal.timeout(cfg.timeout),
+          signal: abort
+            ? AbortSignal.any([abort, AbortSignal.timeout(cfg.timeout)])
+            : AbortSignal.timeout(cfg.timeout),
         });
       } catch (err) {
         // The URL may carry a secret (Slack, Teams): name the channel, not the URL.

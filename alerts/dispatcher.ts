@@ -23,6 +23,9 @@ import { backoffMs, TokenBucket } from './delivery-policy.js';
 import { currentStates } from './retained.js';
 import { ALERT_TABLES, type Notification } from './tables.js';
 
+/** How long stop() waits for deliveries in flight before aborting them. */
+const STOP_GRACE_MS = 2_000;
+
 interface OutboxRow {
   key: string;
   channel: string;
@@ -59,6 +62,7 @@ export class AlertDispatcher {
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<number> | undefined;
   private readonly now: () => number;
+  private readonly shutdown = new AbortController();
 
   constructor(private readonly opts: DispatcherOptions) {
     this.now = opts.now ?? Date.now;
@@ -138,6 +142,11 @@ export class AlertDispatcher {
   async stop(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
+    // Give deliveries in flight a moment, then cut them off: their rows stay pending and go
+    // out after the restart with the same idempotency key.
+    const grace = new Promise((r) => setTimeout(r, STOP_GRACE_MS).unref());
+    await Promise.race([this.running?.catch(() => undefined), grace]);
+    this.shutdown.abort();
     await this.running?.catch(() => undefined);
     for (const lane of this.lanes.values()) await lane.channel.close().catch(() => undefined);
   }
@@ -162,6 +171,7 @@ export class AlertDispatcher {
     const lane = this.lanes.get(id);
     let delivered = 0;
     for (const row of rows) {
+      if (this.shutdown.signal.aborted) break;
       const now = this.now();
       if (!lane) {
         this.failed.run(
@@ -179,11 +189,12 @@ export class AlertDispatcher {
         continue;
       }
       try {
-        await lane.channel.deliver(JSON.parse(row.payload) as Notification);
+        await lane.channel.deliver(JSON.parse(row.payload) as Notification, this.shutdown.signal);
         this.sent.run(this.now(), row.key, id);
         this.opts.metrics?.alertNotifications.inc({ channel: id, result: 'sent' });
         delivered++;
       } catch (err) {
+        if (this.shutdown.signal.aborted) break; // cut off by stop(): not an attempt that failed
         const attempts = row.attempts + 1;
         const retryable = !(err instanceof DeliveryError) || err.retryable;
         const dead = !retryable || attempts >= lane.cfg.retry.maxAttempts;

@@ -5,7 +5,7 @@
  * wait on it): retries with backoff after 503s, a permanent 400 turns dead at once, a rate
  * limit holds deliveries back, and dead rows show in the API.
  */
-import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { SMTPServer } from 'smtp-server';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -35,6 +35,7 @@ const mails: Mail[] = [];
 const hooks: Hook[] = [];
 /** Status codes to answer per path, consumed in order; 200 when exhausted. */
 const script = new Map<string, number[]>();
+const held: ServerResponse[] = [];
 let smtp: SMTPServer;
 let http: Server;
 let smtpPort = 0;
@@ -79,7 +80,9 @@ beforeAll(async () => {
         body: JSON.parse(text) as Record<string, unknown>,
       });
       const status = script.get(path)?.shift() ?? 200;
-      res.writeHead(status).end();
+      if (status === 0)
+        held.push(res); // never answered
+      else res.writeHead(status).end();
     });
   });
   await new Promise<void>((res) => http.listen(0, '127.0.0.1', () => res()));
@@ -87,6 +90,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  for (const res of held) res.destroy();
   await new Promise<void>((res) => smtp.close(() => res()));
   await new Promise<void>((res) => http.close(() => res()));
 });
@@ -141,6 +145,7 @@ function plant(channels: string[], skipOlderThan?: string): PlantIndex {
         retry: { maxAttempts: 4, baseDelay: '10s', maxDelay: '1m' },
       },
       { id: 'broken', type: 'webhook', url: url('/broken') },
+      { id: 'hang', type: 'webhook', url: url('/hang'), timeout: '10m' },
       {
         id: 'limited',
         type: 'webhook',
@@ -168,6 +173,11 @@ function raise(store: Store, index: PlantIndex, resolve = false): void {
     series(T0, 5_000, 3, (i) => (resolve && i === 2 ? 60 : 91.5)),
   );
   runner(store, index).catchUp();
+}
+
+async function waitUntil(probe: () => boolean): Promise<void> {
+  for (let i = 0; i < 400 && !probe(); i++) await new Promise((r) => setTimeout(r, 25));
+  expect(probe()).toBe(true);
 }
 
 /** RFC 2047 encoded words (=?UTF-8?Q?…?= / ?B?) of a header, decoded. */
@@ -385,6 +395,20 @@ describe('alert channels', () => {
     const live = new AlertDispatcher({ db: fresh.db, index, env, now: () => T0 + 60_000 });
     expect(await live.tick()).toBe(1);
     await live.stop();
+  });
+
+  it('stop() cuts off a delivery that hangs; the row stays pending for the next start', async () => {
+    const index = plant(['hang']);
+    const store = openTempStore(dirs);
+    raise(store, index);
+    script.set('/hang', [0]);
+    const d = new AlertDispatcher({ db: store.db, index, env });
+    const pass = d.tick();
+    await waitUntil(() => hooks.length === 1);
+    await d.stop();
+    expect(await pass).toBe(0);
+    const row = store.db.prepare('SELECT state, attempts, last_error FROM alert_outbox').get();
+    expect(row).toEqual({ state: 'pending', attempts: 0, last_error: null });
   });
 
   it('policy: token bucket and backoff figures', () => {
