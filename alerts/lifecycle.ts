@@ -55,6 +55,8 @@ export interface SlotState {
   flatSince: number | null;
   lastViolation: number | null;
   violationRule: number | null;
+  /** Interval the newest point carried in its body (e.g. rul_days {low, high}), for messages. */
+  range: [number, number] | null;
   /** A human resolved the alert while the condition held: wait for it to clear before re-opening. */
   suppressed: boolean;
   alert: AlertRecord | null;
@@ -83,6 +85,7 @@ export function newSlot(asset: string): SlotState {
     flatSince: null,
     lastViolation: null,
     violationRule: null,
+    range: null,
     suppressed: false,
     alert: null,
   };
@@ -331,12 +334,19 @@ const fmt = (v: number | null) =>
 const ZONES = ['A', 'B', 'C', 'D'];
 
 /** "ISO zone C (limit C)", "rul_days 12.40 ≤ 14": the reading in the words of its signal. */
-function crossing(rule: AlertRule, v: number | null, op: string, limit: number): string {
+function crossing(
+  rule: AlertRule,
+  v: number | null,
+  range: [number, number] | null,
+  op: string,
+  limit: number,
+): string {
   if (rule.signal === 'iso_zone' && v !== null) {
     const z = (x: number) => ZONES[Math.round(x) - 1] ?? fmt(x);
     return `ISO 10816 zone ${z(v)} (limit ${op} ${z(limit)})`;
   }
-  return `${rule.signal} ${fmt(v)} ${op} ${fmt(limit)}`;
+  const r = range ? ` (${fmt(range[0])}–${fmt(range[1])})` : '';
+  return `${rule.signal} ${fmt(v)}${r} ${op} ${fmt(limit)}`;
 }
 
 /** The generated one-line description, e.g. "G-201 impeller-vibration: ISO 10816 zone C (limit ≥ C)". */
@@ -346,9 +356,9 @@ export function describe(rule: AlertRule, slot: SlotState, asset: string): strin
   const c = rule.condition;
   switch (c.type) {
     case 'above':
-      return `${who}: ${crossing(rule, slot.value, '≥', c.threshold)}`;
+      return `${who}: ${crossing(rule, slot.value, slot.range, '≥', c.threshold)}`;
     case 'below':
-      return `${who}: ${crossing(rule, slot.value, '≤', c.threshold)}`;
+      return `${who}: ${crossing(rule, slot.value, slot.range, '≤', c.threshold)}`;
     case 'flag':
       return `${who}: ${rule.signal} on${rule.for ? ` for ${formatDuration(rule.for)}` : ''}`;
     case 'spc':

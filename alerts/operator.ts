@@ -148,6 +148,7 @@ export function alertsOperator(index: PlantIndex): Operator<AlertsState> {
           const { asset } = splitKey(series.key);
           for (const rule of mine) {
             const slot = slotFor(state, rule, asset);
+            slot.range = rangeOf(r.body);
             observe(slot, rule, r.ts, r.value);
             // On the series' own time, so a late point is judged where it belongs; never before
             // the alert's last transition, so its history stays in order.
@@ -220,5 +221,16 @@ function parseAction(body: Buffer | null): AlertAction | undefined {
     return a.action === 'ack' || a.action === 'resolve' ? a : undefined;
   } catch {
     return undefined;
+  }
+}
+
+/** `{low, high}` of a derived point's JSON body (rul_days carries its confidence interval). */
+function rangeOf(body: Buffer | null): [number, number] | null {
+  if (!body || body[0] !== 0x7b /* '{' */) return null;
+  try {
+    const b = JSON.parse(body.toString('utf8')) as { low?: unknown; high?: unknown };
+    return typeof b.low === 'number' && typeof b.high === 'number' ? [b.low, b.high] : null;
+  } catch {
+    return null;
   }
 }

@@ -282,4 +282,23 @@ describe('alert messages', () => {
     runner(s, zones).catchUp();
     expect(alerts(s).map((a) => a.message)).toEqual(['M1 vib: ISO 10816 zone C (limit ≥ C)']);
   });
+
+  it('carry the RUL confidence interval from the derived row body', () => {
+    const rul = alertPlant({
+      rules: [{ id: 'rul-short', signal: 'rul_days', condition: { type: 'below', threshold: 14 } }],
+    });
+    const s = open();
+    const id = s.series.ensure('t/l1/m1:rul_days', 'rul_days', 'd', true);
+    const body = Buffer.from(
+      JSON.stringify({ low: 8, high: 17, model: 'linear', limit: 'zone D' }),
+    );
+    s.writer.submit([{ series: id, ts: T0, value: 12, quality: 0, body }], [], (err) => {
+      if (err) throw err;
+    });
+    s.writer.flush();
+    runner(s, rul).catchUp();
+    expect(alerts(s).map((a) => [a.asset, a.message])).toEqual([
+      ['t/l1/m1', 'M1: rul_days 12 (8–17) ≤ 14'],
+    ]);
+  });
 });
