@@ -119,7 +119,7 @@ export const alertsRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, deps) =>
           `SELECT * FROM alerts
             WHERE (@state IS NULL OR state = @state OR (@state = 'active' AND state IN ('open', 'acknowledged')))
               AND (@severity IS NULL OR severity = @severity)
-              AND (@asset IS NULL OR asset = @asset OR asset LIKE @asset || '/%')
+              AND (@asset IS NULL OR asset = @asset OR substr(asset, 1, length(@asset) + 1) = @asset || '/')
               AND (@rule IS NULL OR rule = @rule)
             ORDER BY opened_at DESC, id LIMIT @limit`,
         )

@@ -58,6 +58,10 @@ describe('alerts API', () => {
     expect(alerts.map((a) => a.asset)).toEqual(['t/l1/m1/temp']);
     const id = alerts[0]!.id;
     expect((await app.inject({ url: '/api/v1/alerts?asset=t/l2' })).json()).toEqual({ alerts: [] });
+    // A prefix at '/' boundaries, not a LIKE pattern.
+    expect((await app.inject({ url: '/api/v1/alerts?asset=t/l1/m_' })).json()).toEqual({
+      alerts: [],
+    });
     expect((await app.inject({ url: '/api/v1/alerts?severity=critical' })).json()).toEqual({
       alerts: [],
     });
