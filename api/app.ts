@@ -19,6 +19,7 @@ import { accessRoutes } from './routes/access.js';
 import { installErrorHandler } from './errors.js';
 import { batchesRoutes } from './routes/batches.js';
 import { anomaliesRoutes } from './routes/anomalies.js';
+import { alertsRoutes } from './routes/alerts.js';
 import { healthRoutes } from './routes/health.js';
 import { inventoryRoutes } from './routes/inventory.js';
 import { readingsRoutes } from './routes/readings.js';
@@ -57,5 +58,6 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
   await app.register(auditRoutes, deps);
   await app.register(accessRoutes, deps);
   await app.register(reportsRoutes, deps);
+  await app.register(alertsRoutes, deps);
   return app;
 }

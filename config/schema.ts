@@ -7,6 +7,7 @@
  * `retension:` must not fall back to a default).
  */
 import { z } from 'zod';
+import { alertsSchema } from './alerts-schema.js';
 import { anomalySchema } from './anomaly-schema.js';
 import { duration } from './duration.js';
 import { energySchema } from './energy-schema.js';
@@ -213,6 +214,7 @@ export const plantSchema = z
     sinks: sinksSchema.optional().describe('Where the log is shipped (absent = nowhere).'),
     anomaly: anomalySchema,
     energy: energySchema,
+    alerts: alertsSchema,
   })
   .superRefine((plant, ctx) => {
     uniqueIds(plant.sites, ['sites'], ctx);

@@ -24,6 +24,7 @@ export const ERRORS = {
   PP_ERR_UNAUTHORIZED: { status: 401, title: 'missing or invalid bearer token' },
   PP_ERR_FORBIDDEN: { status: 403, title: 'token role may not use this route' },
   PP_ERR_RATE_LIMITED: { status: 429, title: 'too many requests for this token or address' },
+  PP_ERR_CONFLICT: { status: 409, title: 'the resource is not in a state that allows this' },
   PP_ERR_UNAVAILABLE: { status: 503, title: 'a component is not ready' },
   PP_ERR_INTERNAL: { status: 500, title: 'internal error' },
   // Configuration.

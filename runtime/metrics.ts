@@ -115,6 +115,12 @@ export function createMetrics() {
       help: 'Lines InfluxDB rejected as bad data, kept in the dead-letter table',
       registers: [registry],
     }),
+    alertNotifications: new Counter({
+      name: 'plantpulse_alert_notifications_total',
+      help: 'Alert notification delivery attempts, by channel and result (sent, failed, dead)',
+      labelNames: ['channel', 'result'] as const,
+      registers: [registry],
+    }),
   };
   return m;
 }

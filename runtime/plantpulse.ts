@@ -5,6 +5,7 @@
  */
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
+import { AlertDispatcher } from '../alerts/dispatcher.js';
 import { AnalyticsHost } from '../analytics/host.js';
 import { buildApp } from '../api/app.js';
 import { DeviceCredentials } from '../broker/credentials.js';
@@ -81,6 +82,7 @@ export async function startPlantPulse(opts: StartOptions): Promise<RunningPlantP
   let timer: NodeJS.Timeout | undefined;
   let analytics: AnalyticsHost | undefined;
   let sinks: RunningSinks | undefined; // sinks (InfluxDB): started last, stopped before the store closes
+  let alertDispatcher: AlertDispatcher | undefined; // alert outbox → channels (alerts/dispatcher.ts)
   const stop = async () => {
     if (timer) clearInterval(timer);
     await broker?.stop();
@@ -88,6 +90,7 @@ export async function startPlantPulse(opts: StartOptions): Promise<RunningPlantP
     await analytics?.stop();
     await app?.close();
     await sinks?.stop();
+    await alertDispatcher?.stop(); // waits for deliveries in flight; undelivered rows stay pending
     store.close();
     log.info('PlantPulse stopped; the log is flushed and closed');
   };
@@ -156,6 +159,22 @@ export async function startPlantPulse(opts: StartOptions): Promise<RunningPlantP
     await analytics.start();
     // --- sinks (DESIGN C3): ship the log by cursor; see sinks/index.ts ---
     sinks = startSinks(model.sinks, { store, index, metrics, log, configFile: opts.configFile });
+    // --- alert notifications: deliver the outbox the alerts operator writes (alerts/README.md) ---
+    const aedes = broker.aedes;
+    alertDispatcher = new AlertDispatcher({
+      db: store.db,
+      index,
+      log: log.child({ component: 'alerts' }),
+      metrics,
+      mqttPublish: (topic, payload, o) =>
+        new Promise((res, rej) =>
+          aedes.publish(
+            { cmd: 'publish', topic, payload, qos: o.qos, retain: o.retain, dup: false },
+            (err) => (err ? rej(err) : res()),
+          ),
+        ),
+    });
+    alertDispatcher.start();
 
     log.info(
       {

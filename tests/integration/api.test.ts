@@ -333,6 +333,11 @@ describe('OpenAPI', () => {
     expect(r.status).toBe(200);
     expect(r.body.openapi).toMatch(/^3\./);
     expect(Object.keys(r.body.paths).sort()).toEqual([
+      '/api/v1/alerts',
+      '/api/v1/alerts/notifications',
+      '/api/v1/alerts/{id}',
+      '/api/v1/alerts/{id}/ack',
+      '/api/v1/alerts/{id}/resolve',
       '/api/v1/anomalies',
       '/api/v1/audit',
       '/api/v1/audit/verify',

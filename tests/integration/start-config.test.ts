@@ -230,6 +230,7 @@ describe('plantpulse config', () => {
     expect(schema.type).toBe('object');
     expect(Object.keys(schema.properties).sort()).toEqual([
       '$schema',
+      'alerts',
       'anomaly',
       'devices',
       'energy',
