@@ -17,6 +17,7 @@ import { batchesRoutes } from './routes/batches.js';
 import { anomaliesRoutes } from './routes/anomalies.js';
 import { healthRoutes } from './routes/health.js';
 import { inventoryRoutes } from './routes/inventory.js';
+import { maintenanceRoutes } from './routes/maintenance.js';
 import { readingsRoutes } from './routes/readings.js';
 
 export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
@@ -46,5 +47,6 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
   await app.register(readingsRoutes, deps);
   await app.register(anomaliesRoutes, deps);
   await app.register(batchesRoutes, deps);
+  await app.register(maintenanceRoutes, deps);
   return app;
 }

@@ -10,6 +10,7 @@ import { z } from 'zod';
 import { anomalySchema } from './anomaly-schema.js';
 import { duration } from './duration.js';
 import { energySchema } from './energy-schema.js';
+import { machineMaintenanceSchema, maintenanceSchema } from './maintenance-schema.js';
 import { sinksSchema } from './sinks-schema.js';
 import { SENSOR_KINDS, converterFor, unitsOf, type SensorKind } from './units.js';
 
@@ -97,6 +98,7 @@ export const machineSchema = z.strictObject({
     .optional()
     .describe('ISO 10816 machine class for vibration severity zones.'),
   sensors: z.array(sensorSchema).min(1),
+  maintenance: machineMaintenanceSchema,
 });
 
 export const lineSchema = z.strictObject({
@@ -202,6 +204,7 @@ export const plantSchema = z
     sinks: sinksSchema.optional().describe('Where the log is shipped (absent = nowhere).'),
     anomaly: anomalySchema,
     energy: energySchema,
+    maintenance: maintenanceSchema,
   })
   .superRefine((plant, ctx) => {
     uniqueIds(plant.sites, ['sites'], ctx);

@@ -235,6 +235,7 @@ describe('plantpulse config', () => {
       'energy',
       'http',
       'ingest',
+      'maintenance',
       'mqtt',
       'plant',
       'sinks',

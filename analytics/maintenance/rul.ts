@@ -1,0 +1,168 @@
+/**
+ * Remaining useful life: time until the trend of a wear signal reaches its limit.
+ *
+ * Two models are fitted to the recent points by ordinary least squares: linear (y = a + b·t)
+ * and exponential (ln y = α + β·t, the log-linear fit; bearing wear often accelerates). The one
+ * with the smaller residual sum of squares in y (so both are judged on the same scale) wins.
+ * An estimate is given only when the trend supports one:
+ *
+ * - enough points (`minPoints`);
+ * - the slope is significantly positive: slope / standard error ≥ `minT` (a t-statistic; 3
+ *   keeps chance slopes of a flat, noisy signal out);
+ * - the fit explains the data: R² ≥ `minR2`.
+ *
+ * The interval comes from the slope's standard error (slope ± z·SE, z = 1.96), with the level
+ * fixed at the fitted present value: it shows how uncertain the rate is, which dominates at
+ * the horizons maintenance plans on. Hourly points are autocorrelated, so the interval is
+ * narrower than a strict one would be; the t gate is set high for the same reason.
+ */
+
+export type RulModel = 'linear' | 'exponential';
+
+export interface RulOptions {
+  minPoints: number;
+  minT: number;
+  minR2: number;
+  z: number;
+}
+
+export const DEFAULT_RUL: RulOptions = { minPoints: 24, minT: 3, minR2: 0.6, z: 1.96 };
+
+export interface RulEstimate {
+  /** Days from `now` until the fitted trend reaches the limit (0 when already past it). */
+  days: number;
+  low: number;
+  high: number;
+  model: RulModel;
+  /** Fitted value at `now` and its rate of change per day there. */
+  level: number;
+  ratePerDay: number;
+  r2: number;
+}
+
+export type RulResult =
+  { ok: true; estimate: RulEstimate } | { ok: false; reason: string; r2: number | null };
+
+interface Fit {
+  a: number;
+  b: number;
+  se: number;
+}
+
+/** OLS of y on t; null when t has no spread. */
+export function ols(t: readonly number[], y: readonly number[]): Fit | null {
+  const n = t.length;
+  let mt = 0;
+  let my = 0;
+  for (let i = 0; i < n; i++) {
+    mt += t[i]!;
+    my += y[i]!;
+  }
+  mt /= n;
+  my /= n;
+  let sxx = 0;
+  let sxy = 0;
+  for (let i = 0; i < n; i++) {
+    const dt = t[i]! - mt;
+    sxx += dt * dt;
+    sxy += dt * (y[i]! - my);
+  }
+  if (!(sxx > 0)) return null;
+  const b = sxy / sxx;
+  const a = my - b * mt;
+  let sse = 0;
+  for (let i = 0; i < n; i++) {
+    const r = y[i]! - a - b * t[i]!;
+    sse += r * r;
+  }
+  const se = n > 2 ? Math.sqrt(sse / (n - 2) / sxx) : Infinity;
+  return { a, b, se };
+}
+
+function r2Of(y: readonly number[], pred: (i: number) => number): { sse: number; r2: number } {
+  let my = 0;
+  for (const v of y) my += v;
+  my /= y.length;
+  let sse = 0;
+  let sst = 0;
+  for (let i = 0; i < y.length; i++) {
+    sse += (y[i]! - pred(i)) ** 2;
+    sst += (y[i]! - my) ** 2;
+  }
+  return { sse, r2: sst > 0 ? 1 - sse / sst : 0 };
+}
+
+/**
+ * Fits `points` ([t in days, y]) and projects to `limit`, from time `now` (days).
+ * y must be positive for the exponential model; non-positive points rule it out.
+ */
+export function estimateRul(
+  points: readonly (readonly [number, number])[],
+  limit: number,
+  now: number,
+  opts: RulOptions = DEFAULT_RUL,
+): RulResult {
+  if (points.length < opts.minPoints)
+    return { ok: false, reason: `${points.length} of ${opts.minPoints} points`, r2: null };
+  const t = points.map((p) => p[0]);
+  const y = points.map((p) => p[1]);
+  const candidates: (RulEstimate & { sse: number; tStat: number })[] = [];
+
+  const lin = ols(t, y);
+  if (lin) {
+    const { sse, r2 } = r2Of(y, (i) => lin.a + lin.b * t[i]!);
+    const level = lin.a + lin.b * now;
+    const span = (rate: number) => (level >= limit ? 0 : (limit - level) / rate);
+    const lo = lin.b + opts.z * lin.se;
+    const hi = lin.b - opts.z * lin.se;
+    candidates.push({
+      model: 'linear',
+      days: span(lin.b),
+      low: span(lo),
+      high: hi > 0 ? span(hi) : Infinity,
+      level,
+      ratePerDay: lin.b,
+      r2,
+      sse,
+      tStat: lin.b / lin.se,
+    });
+  }
+  if (y.every((v) => v > 0)) {
+    const ly = y.map(Math.log);
+    const ex = ols(t, ly);
+    if (ex) {
+      const { sse, r2 } = r2Of(y, (i) => Math.exp(ex.a + ex.b * t[i]!));
+      const lnLevel = ex.a + ex.b * now;
+      const lnLimit = Math.log(limit);
+      const span = (rate: number) => (lnLevel >= lnLimit ? 0 : (lnLimit - lnLevel) / rate);
+      const hi = ex.b - opts.z * ex.se;
+      candidates.push({
+        model: 'exponential',
+        days: span(ex.b),
+        low: span(ex.b + opts.z * ex.se),
+        high: hi > 0 ? span(hi) : Infinity,
+        level: Math.exp(lnLevel),
+        ratePerDay: ex.b * Math.exp(lnLevel),
+        r2,
+        sse,
+        tStat: ex.b / ex.se,
+      });
+    }
+  }
+  if (candidates.length === 0) return { ok: false, reason: 'no spread in time', r2: null };
+  const best = candidates.reduce((x, c) => (c.sse < x.sse ? c : x));
+  if (!(best.tStat >= opts.minT))
+    return {
+      ok: false,
+      reason: `trend not significantly rising (t = ${best.tStat.toFixed(1)} < ${opts.minT})`,
+      r2: best.r2,
+    };
+  if (best.r2 < opts.minR2)
+    return {
+      ok: false,
+      reason: `poor fit (R² = ${best.r2.toFixed(2)} < ${opts.minR2})`,
+      r2: best.r2,
+    };
+  const { sse: _sse, tStat: _t, ...estimate } = best;
+  return { ok: true, estimate };
+}
