@@ -80,9 +80,19 @@ export const maintenanceSchema = z
     learning: duration()
       .default(2 * 86_400_000)
       .describe('Event time from the first running reading during which the baseline is learned.'),
+    trendPoints: z
+      .number()
+      .int()
+      .min(10)
+      .default(48)
+      .describe(
+        'Running hours fitted for the remaining-useful-life trend: the most recent ones (about three production days).',
+      ),
     trendWindow: duration()
-      .default(7 * 86_400_000)
-      .describe('Hourly points fitted for the remaining-useful-life trend.'),
+      .default(14 * 86_400_000)
+      .describe(
+        'Oldest a trend point may be (a machine that stood still for weeks starts afresh).',
+      ),
     minPoints: z
       .number()
       .int()

@@ -131,7 +131,12 @@ export function maintenanceOperator(index: PlantIndex): Operator<MaintenanceStat
     const base = m.baseline;
     const vRef = (sumRatio / n) * predict(base, base.pRef);
     m.trend.push([end, vRef]);
-    while (m.trend.length && m.trend[0]![0] <= end - cfg.trendWindow) m.trend.shift();
+    // Counted in running hours, not calendar time: a weekend standstill must not empty the window.
+    while (
+      m.trend.length > cfg.trendPoints ||
+      (m.trend.length && m.trend[0]![0] <= end - cfg.trendWindow)
+    )
+      m.trend.shift();
     const wear = wearIndex(plan.limit, base, vRef);
     const machine = plan.path;
     out.emit({
@@ -169,7 +174,8 @@ export function maintenanceOperator(index: PlantIndex): Operator<MaintenanceStat
             low: e.low,
             high: Number.isFinite(e.high) ? e.high : null,
             model: e.model,
-            limit: { mmPerS: limit, label: plan.limit.label },
+            limit,
+            limitLabel: plan.limit.label,
           }),
         ),
       });
@@ -346,6 +352,7 @@ function summarise(plan: MachinePlan, st: MaintenanceState): MachineSummary {
       plan,
       primary?.config.name ?? primary?.sensor ?? null,
       m.last.vibration,
+      m.last.vRef,
       zone,
       rul,
       reason,

@@ -13,8 +13,11 @@
  *
  * The interval comes from the slope's standard error (slope ± z·SE, z = 1.96), with the level
  * fixed at the fitted present value: it shows how uncertain the rate is, which dominates at
- * the horizons maintenance plans on. Hourly points are autocorrelated, so the interval is
- * narrower than a strict one would be; the t gate is set high for the same reason.
+ * the horizons maintenance plans on. Hourly points are autocorrelated, so the standard error
+ * is corrected for the residuals' lag-1 autocorrelation (ols below). The interval is then
+ * widened to include the same model fitted on the recent half of the window: a wear process
+ * that accelerates faster than exponentially (a bearing near the end) projects sooner from
+ * recent points, and the slope's error alone cannot show that.
  */
 
 export type RulModel = 'linear' | 'exponential';
@@ -24,6 +27,8 @@ export interface RulOptions {
   minT: number;
   minR2: number;
   z: number;
+  /** Widen the interval by the estimate from the recent half of the points (default true). */
+  recent?: boolean;
 }
 
 export const DEFAULT_RUL: RulOptions = { minPoints: 24, minT: 3, minR2: 0.6, z: 1.96 };
@@ -75,7 +80,19 @@ export function ols(t: readonly number[], y: readonly number[]): Fit | null {
     const r = y[i]! - a - b * t[i]!;
     sse += r * r;
   }
-  const se = n > 2 ? Math.sqrt(sse / (n - 2) / sxx) : Infinity;
+  // Hourly points are autocorrelated (a slow process, and a model that is never exactly right):
+  // scale the standard error by the lag-1 autocorrelation of the residuals (the AR(1)
+  // effective-sample-size correction), or the interval and the t gate would be overconfident.
+  let num = 0;
+  let prev = y[0]! - a - b * t[0]!;
+  for (let i = 1; i < n; i++) {
+    const r = y[i]! - a - b * t[i]!;
+    num += r * prev;
+    prev = r;
+  }
+  const rho = sse > 0 ? Math.min(0.98, Math.max(0, num / sse)) : 0;
+  const nEff = Math.max(3, (n * (1 - rho)) / (1 + rho));
+  const se = n > 2 ? Math.sqrt(sse / (nEff - 2) / sxx) * Math.sqrt(nEff / n) : Infinity;
   return { a, b, se };
 }
 
@@ -164,5 +181,15 @@ export function estimateRul(
       r2: best.r2,
     };
   const { sse: _sse, tStat: _t, ...estimate } = best;
+  // Sensitivity to the window: the same model on the recent half. Wear that accelerates
+  // (bearings do) projects sooner from recent points; the interval should show that.
+  const half = points.filter((p) => p[0] >= (t[0]! + t[t.length - 1]!) / 2);
+  if (opts.recent !== false && half.length >= Math.max(5, opts.minPoints / 2)) {
+    const recent = estimateRul(half, limit, now, { ...opts, minPoints: 0, recent: false });
+    if (recent.ok && recent.estimate.model === estimate.model) {
+      estimate.low = Math.min(estimate.low, recent.estimate.days);
+      estimate.high = Math.max(estimate.high, recent.estimate.days);
+    }
+  }
   return { ok: true, estimate };
 }

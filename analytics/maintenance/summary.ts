@@ -51,7 +51,10 @@ export interface MachineSummary {
 }
 
 const f1 = (x: number) => (Math.abs(x) >= 10 ? x.toFixed(0) : x.toFixed(1));
-const days = (x: number) => (x < 1 ? '< 1' : x >= 100 ? f1(x) : Math.round(x).toString());
+/** Whole days; the interval bounds are rounded outwards (floor, ceil) so rounding never narrows it. */
+const days = (x: number) => (x >= 100 ? f1(x) : x < 1 ? '< 1' : String(Math.round(x)));
+const lowDays = (x: number) => (x >= 100 ? f1(x) : String(Math.floor(x)));
+const highDays = (x: number) => (x >= 100 ? f1(x) : String(Math.max(1, Math.ceil(x))));
 
 /**
  * "Granulator G-201 drive-end bearing: vibration 7.1 mm/s RMS, ISO 10816 zone C, rising
@@ -61,20 +64,24 @@ export function wearMessage(
   plan: MachinePlan,
   primaryName: string | null,
   vib: number | null,
+  vRef: number | null,
   zone: Zone | null,
   rul: RulEstimate | null,
   reason: string | null,
 ): string {
   const who = primaryName ? `${plan.name} ${primaryName}` : plan.name;
   if (vib === null) return `${who}: ${reason ?? 'no running hour measured yet'}`;
-  let s = `${who}: vibration ${vib.toFixed(1)} mm/s RMS, ISO 10816 zone ${zone ?? '?'}`;
+  // The trend is of the load-normalised value; say so when it differs visibly from the raw one.
+  const ref =
+    vRef !== null && Math.abs(vRef - vib) >= 0.05 ? ` (${vRef.toFixed(1)} at peak load)` : '';
+  let s = `${who}: vibration ${vib.toFixed(1)} mm/s RMS${ref}, ISO 10816 zone ${zone ?? '?'}`;
   if (rul) {
     const rate = rul.ratePerDay >= 0.05 ? rul.ratePerDay.toFixed(1) : rul.ratePerDay.toPrecision(1);
-    const hi = Number.isFinite(rul.high) ? days(rul.high) : 'open';
+    const hi = Number.isFinite(rul.high) ? highDays(rul.high) : 'open';
     s +=
       rul.days === 0
         ? `, rising ${rate} mm/s per day; at ${plan.limit.label} now`
-        : `, rising ${rate} mm/s per day; about ${days(rul.days)} days to ${plan.limit.label} (${days(rul.low)}–${hi})`;
+        : `, rising ${rate} mm/s per day; about ${days(rul.days)} days to ${plan.limit.label} (${lowDays(rul.low)}–${hi})`;
   } else if (reason) s += `; no remaining-life estimate: ${reason}`;
   return s;
 }

@@ -82,6 +82,8 @@ export function feedMonth(
   restartAt: number[] = [],
   index: PlantIndex = maintIndex,
   degrading?: number,
+  /** Stop feeding at this event time (the simulation still spans the whole period). */
+  until = Infinity,
 ): { store: Store; runner: OperatorRunner } {
   let store = openTestStore(dir);
   const mk = () =>
@@ -102,6 +104,7 @@ export function feedMonth(
   let n = 0;
   for (const e of newSim(seed, from, days, index, degrading).events()) {
     if (e.type !== 'message') continue;
+    if (e.at >= until) break;
     const sensor = index.sensorByTopic.get(e.topic);
     if (!sensor || !READ_KINDS.has(sensor.kind)) continue;
     const o = ingest.handle(e.topic, Buffer.from(e.payload), e.device ?? null);
