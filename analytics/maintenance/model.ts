@@ -4,6 +4,7 @@
  * running and shaft speed come from, the ISO zone limits and the wear limit.
  */
 import type { BearingGeometry, MaintenanceConfig } from '../../config/maintenance-schema.js';
+import { ConfigError } from '../../config/load.js';
 import type { PlantIndex, SensorInfo } from '../../config/plant-index.js';
 import { zoneLimits, type ZoneLimits } from './iso.js';
 
@@ -61,22 +62,24 @@ export function buildMaintenanceModel(index: PlantIndex): MaintenanceModel {
     const waveforms = sensors.filter((s) => s.kind === 'waveform');
     const power = sensors.find((s) => s.kind === 'power');
     const state = sensors.find((s) => s.kind === 'state');
+    // Bad settings fail at start, naming the machine, the key and the fix (DESIGN C5).
+    const bad = (msg: string) => new ConfigError('<plant model>', [`machine ${path}: ${msg}`]);
+    const ids = sensors.map((x) => x.sensor).join(', ');
     const byId = (id: string, what: string) => {
       const s = sensors.find((x) => x.sensor === id);
-      if (!s)
-        throw new Error(`${path}: maintenance.${what} "${id}" is not a sensor of this machine`);
+      if (!s) throw bad(`maintenance.${what} "${id}" is not a sensor of this machine (${ids})`);
       return s;
     };
     let primary = own?.sensor ? byId(own.sensor, 'sensor') : (vibration[0] ?? waveforms[0]);
     if (primary && primary.kind !== 'vibration' && primary.kind !== 'waveform')
-      throw new Error(
-        `${path}: maintenance.sensor "${primary.sensor}" is a ${primary.kind} sensor, not vibration or waveform`,
+      throw bad(
+        `maintenance.sensor "${primary.sensor}" is a ${primary.kind} sensor; name a vibration or waveform sensor`,
       );
     if (own?.shaftSpeed && 'sensor' in own.shaftSpeed) {
       const s = byId(own.shaftSpeed.sensor, 'shaftSpeed.sensor');
       if (s.kind !== 'speed')
-        throw new Error(
-          `${path}: maintenance.shaftSpeed.sensor "${s.sensor}" is not a speed sensor`,
+        throw bad(
+          `maintenance.shaftSpeed.sensor "${s.sensor}" is a ${s.kind} sensor; name a speed sensor (rpm)`,
         );
     }
     let running: RunningSource | undefined;

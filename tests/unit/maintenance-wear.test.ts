@@ -215,7 +215,7 @@ describe('maintenance settings in the plant model', () => {
   it('rejects a shaft-speed sensor the machine does not have', () => {
     const model = plantSchema.parse(withMaint({ shaftSpeed: { sensor: 'nope' } }));
     expect(() => buildMaintenanceModel(buildPlantIndex(model))).toThrow(
-      /maintenance.shaftSpeed.sensor "nope" is not a sensor of this machine/,
+      /machine t\/l1\/m1: maintenance.shaftSpeed.sensor "nope" is not a sensor of this machine \(power, temp, vib\)/,
     );
   });
 });
