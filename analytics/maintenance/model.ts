@@ -28,6 +28,8 @@ export interface MachinePlan {
   vibration: SensorInfo[];
   waveforms: SensorInfo[];
   power: SensorInfo | undefined;
+  /** Power above which a minute counts as running, for load normalisation (whatever the running source). */
+  powerOnW: number | undefined;
   running: RunningSource | undefined;
   bearing: BearingGeometry | undefined;
   shaft: { rpm: number } | { sensor: string } | undefined;
@@ -121,6 +123,7 @@ export function buildMaintenanceModel(index: PlantIndex): MaintenanceModel {
       vibration,
       waveforms,
       power,
+      powerOnW: power ? onW : undefined,
       running,
       bearing: own?.bearing,
       shaft: own?.shaftSpeed,

@@ -95,8 +95,8 @@ export function maintenanceOperator(index: PlantIndex): Operator<MaintenanceStat
   const closeHour = (plan: MachinePlan, m: MachineState, hour: number, out: Emitter) => {
     const end = hour + HOUR;
     const lo = hour / MINUTE;
-    const onW = plan.running?.kind === 'power' ? plan.running.onW : undefined;
-    const hasPower = plan.power !== undefined && onW !== undefined;
+    const onW = plan.powerOnW;
+    const hasPower = onW !== undefined;
     let n = 0;
     let sumV = 0;
     let sumRatio = 0;
@@ -107,7 +107,7 @@ export function maintenanceOperator(index: PlantIndex): Operator<MaintenanceStat
       if (s[3] === 0) continue;
       const v = s[2] / s[3];
       const p = s[1] > 0 ? s[0] / s[1] : null;
-      const running = hasPower ? p !== null && p >= onW : v >= RUNNING_MM_S;
+      const running = onW !== undefined ? p !== null && p >= onW : v >= RUNNING_MM_S;
       if (!running) continue;
       n++;
       sumV += v;

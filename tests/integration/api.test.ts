@@ -336,6 +336,7 @@ describe('OpenAPI', () => {
       '/api/v1/batches',
       '/api/v1/batches/{id}',
       '/api/v1/dead-letters',
+      '/api/v1/machines/{id}/wear',
       '/api/v1/readings',
       '/api/v1/sensors',
       '/api/v1/stats',
