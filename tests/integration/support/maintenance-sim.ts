@@ -72,7 +72,8 @@ export function openTestStore(dir: string): Store {
 
 /**
  * Feeds the month; the runner steps every 500 messages. `restartAt`: close the store at that
- * event time and go on with a new store handle and runner (the checkpoint is all that survives).
+ * event time without a final checkpoint and go on with a new store handle and runner (the
+ * last checkpoint is all that survives of the operator).
  */
 export function feedMonth(
   dir: string,
@@ -84,12 +85,14 @@ export function feedMonth(
   degrading?: number,
   /** Stop feeding at this event time (the simulation still spans the whole period). */
   until = Infinity,
-): { store: Store; runner: OperatorRunner } {
+): { store: Store; runner: OperatorRunner; behind: number[] } {
   let store = openTestStore(dir);
   const mk = () =>
     new OperatorRunner(store, index, [maintenanceOperator(index) as Operator<unknown>], {
       batchRows: 5000,
-      checkpointIntervalMs: 0,
+      // With restarts: checkpoint at most every 20 ms, so a restart usually finds steps done
+      // after the last checkpoint (as a crash would) and the operator replays and rewrites them.
+      checkpointIntervalMs: restartAt.length ? 20 : 0,
     });
   let runner = mk();
   const ingestor = () =>
@@ -101,6 +104,8 @@ export function feedMonth(
     );
   let ingest = ingestor();
   const pending = [...restartAt];
+  /** At each restart: log rows the restored operator has still to (re)read. */
+  const behind: number[] = [];
   let n = 0;
   for (const e of newSim(seed, from, days, index, degrading).events()) {
     if (e.type !== 'message') continue;
@@ -117,18 +122,20 @@ export function feedMonth(
     }
     if (pending.length && e.at >= pending[0]!) {
       pending.shift();
+      // A crash: the log is durable, the runner is behind it and its last checkpoint older still.
       store.writer.flush();
-      runner.catchUp();
       store.close();
       store = openTestStore(dir);
       runner = mk();
+      const { n: last } = store.db.prepare('SELECT max(pos) AS n FROM log').get() as { n: number };
+      behind.push(last - runner.positions().maintenance!);
       ingest = ingestor();
     }
   }
   store.writer.flush();
   runner.catchUp();
   runner.checkpointAll();
-  return { store, runner };
+  return { store, runner, behind };
 }
 
 export interface SeriesPoint {
