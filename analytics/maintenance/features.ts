@@ -204,12 +204,18 @@ function envelopeShare(
   for (let i = 0; i < n; i++) env[i]! -= mean;
   const p = powerSpectrum(env, n, m);
   let total = 0;
-  let near = 0;
-  const targets = [d.bpfo, d.bpfi, d.bsf, d.ftf].flatMap((f0) => [f0, 2 * f0, 3 * f0]);
-  for (let k = 1; k < p.length; k++) {
-    const freq = k * df;
-    total += p[k]!;
-    if (targets.some((t) => Math.abs(freq - t) <= Math.max(tol * t, df / 2))) near += p[k]!;
+  for (let k = 1; k < p.length; k++) total += p[k]!;
+  // Mark the bins within each window once, so overlapping windows do not count a bin twice.
+  const marked = new Uint8Array(p.length);
+  for (const f0 of [d.bpfo, d.bpfi, d.bsf, d.ftf]) {
+    for (const t of [f0, 2 * f0, 3 * f0]) {
+      const half = Math.max(tol * t, df / 2);
+      const lo = Math.max(1, Math.ceil((t - half) / df));
+      const hi = Math.min(p.length - 1, Math.floor((t + half) / df));
+      for (let k = lo; k <= hi; k++) marked[k] = 1;
+    }
   }
+  let near = 0;
+  for (let k = 1; k < p.length; k++) if (marked[k]) near += p[k]!;
   return total > 0 ? near / total : 0;
 }

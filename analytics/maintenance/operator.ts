@@ -42,10 +42,18 @@ export type { MaintenanceState } from './state.js';
 
 const DAY = 86_400_000;
 const BAD_QUALITY = 2;
-/** Running minutes an hour needs before it becomes a trend point. */
-const MIN_MINUTES_PER_HOUR = 10;
-/** Running minutes the learning period needs at least (besides its duration). */
-const MIN_LEARNING_MINUTES = 360;
+/**
+ * Minutes with a vibration value per running hour the primary sensor delivers at most (one per
+ * minute, or one per waveform block). An hour becomes a trend point with at least a sixth of
+ * them running (10 of 60 for a 1-minute transmitter, 1 of 6 for 10-minute waveform blocks),
+ * and learning needs six hours' worth.
+ */
+const perHour = (plan: MachinePlan) =>
+  Math.max(
+    1,
+    Math.min(60, Math.floor(HOUR / Math.max(MINUTE, plan.primary?.intervalMs ?? MINUTE))),
+  );
+const LEARNING_HOURS = 6;
 /** Vibration above which a minute counts as running when the machine has no power sensor. */
 const RUNNING_MM_S = 0.5;
 
@@ -120,14 +128,18 @@ export function maintenanceOperator(index: PlantIndex): Operator<MaintenanceStat
     if (!m.baseline) {
       m.learning.minutes += n;
       const l = m.learning;
-      if (l.from !== null && end - l.from >= cfg.learning && l.minutes >= MIN_LEARNING_MINUTES) {
+      if (
+        l.from !== null &&
+        end - l.from >= cfg.learning &&
+        l.minutes >= LEARNING_HOURS * perHour(plan)
+      ) {
         m.baseline = finishLearning(l, hasPower);
         if (m.baseline) m.learnedAt = end;
       }
       if (n > 0) m.last = { ...m.last, ts: end, vibration: sumV / n };
       return;
     }
-    if (n < MIN_MINUTES_PER_HOUR) return;
+    if (n < Math.ceil(perHour(plan) / 6)) return;
     const base = m.baseline;
     const vRef = (sumRatio / n) * predict(base, base.pRef);
     m.trend.push([end, vRef]);
