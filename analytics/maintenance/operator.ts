@@ -301,10 +301,15 @@ function onRecord(
     emit('kurtosis', '1', f.kurtosis);
     if (f.bearingEnergy !== null) emit('bearing_energy', '1', f.bearingEnergy);
     st.features[key] = { ...f, ts };
-    const z = (st.zones[key] ??= newZoneTrack());
-    const info = plan.waveforms.find((w) => w.path === key)!;
-    if (onZoneReading(z, plan.limits, ts, f.velocityRms, running, info.intervalMs))
-      zoneRow(out, key, ts, z.zone!);
+    // One ISO verdict per machine's measurement: where a vibration transmitter is fitted it is
+    // the ISO instrument, and the waveform's velocity stays a diagnostic (no second zone series
+    // that could disagree with it and raise a second alert for the same bearing).
+    if (plan.vibration.length === 0) {
+      const z = (st.zones[key] ??= newZoneTrack());
+      const info = plan.waveforms.find((w) => w.path === key)!;
+      if (onZoneReading(z, plan.limits, ts, f.velocityRms, running, info.intervalMs))
+        zoneRow(out, key, ts, z.zone!);
+    }
     if (plan.primary?.path === key) addMinute(m, ts, 2, f.velocityRms);
   }
 }

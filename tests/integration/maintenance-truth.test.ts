@@ -114,6 +114,9 @@ describe('maintenance on a simulated month', () => {
   it('series follow the contract: zones 1–4, units, starts as in the simulated states', () => {
     const zones = derived(store, `${DEGRADING}/vibration:iso_zone`);
     expect(new Set(zones.map((z) => z.value))).toEqual(new Set([1, 2, 3, 4]));
+    // The transmitter is the ISO instrument; the waveform's velocity gives no second zone.
+    expect(derived(store, `${DEGRADING}/waveform:iso_zone`)).toEqual([]);
+    expect(derived(store, `${DEGRADING}/waveform:velocity_rms`).length).toBeGreaterThan(4000);
     // Starts: the noise-free machine states of the simulation, with the same hysteresis
     // (on at 10 % of the power range, off below 7 %): one per production day here, as the
     // granulator runs through batches and cleaning without stopping.

@@ -129,6 +129,9 @@ describe('maintenance operator', () => {
     expect(Math.max(...pump.map((r) => Number(r.split(' ')[2])))).toBeLessThan(0.1);
     expect(whole.rows.some((r) => r.startsWith('s/l/pump:rul_days'))).toBe(false);
     // The pump's waveform velocity: 30 Hz sine of amplitude a → a/(2π·30)/√2 m/s.
+    // Without a transmitter, the pump's waveform velocity gives its ISO zone.
+    expect(whole.rows.some((r) => r.startsWith('s/l/pump/wave:iso_zone'))).toBe(true);
+    expect(whole.rows.some((r) => r.startsWith('s/l/fan/vib:iso_zone'))).toBe(true);
     // The first block (midnight, a = 0.02 m/s²).
     const v = Number(
       whole.rows.find((r) => r.startsWith('s/l/pump/wave:velocity_rms'))!.split(' ')[2],
