@@ -17,7 +17,8 @@
  * is corrected for the residuals' lag-1 autocorrelation (ols below). The interval is then
  * widened to include the same model fitted on the recent half of the window: a wear process
  * that accelerates faster than exponentially (a bearing near the end) projects sooner from
- * recent points, and the slope's error alone cannot show that.
+ * recent points, and the slope's error alone cannot show that. Where ln y also curves upwards
+ * significantly, the low end goes down to the log-quadratic projection (acceleratingDays).
  */
 
 export type RulModel = 'linear' | 'exponential';
@@ -191,5 +192,71 @@ export function estimateRul(
       estimate.high = Math.max(estimate.high, recent.estimate.days);
     }
   }
+  // Acceleration: if ln y curves upwards significantly, projecting that curvature gives the
+  // earliest plausible date; the interval's low end shows it (the estimate itself stays).
+  if (opts.recent !== false && y.every((v) => v > 0)) {
+    const tau = acceleratingDays(t, y, limit, now, opts.minT);
+    if (tau !== null) estimate.low = Math.min(estimate.low, tau);
+  }
   return { ok: true, estimate };
+}
+
+/**
+ * Days to `limit` of a log-quadratic fit (ln y = α + β·τ + γ·τ², τ = t − now), or null unless
+ * γ > 0 with t-statistic ≥ `minT` (autocorrelation-corrected like `ols`) and β > 0.
+ */
+export function acceleratingDays(
+  t: readonly number[],
+  y: readonly number[],
+  limit: number,
+  now: number,
+  minT: number,
+): number | null {
+  const n = t.length;
+  if (n < 6) return null;
+  // Normal equations of [1, τ, τ²], solved by Cramer's rule (3×3, well conditioned for τ in days).
+  const m = [0, 0, 0, 0, 0];
+  const v = [0, 0, 0];
+  for (let i = 0; i < n; i++) {
+    const x = t[i]! - now;
+    const ly = Math.log(y[i]!);
+    let p = 1;
+    for (let k = 0; k < 5; k++, p *= x) m[k]! += p;
+    v[0]! += ly;
+    v[1]! += x * ly;
+    v[2]! += x * x * ly;
+  }
+  const a = [
+    [m[0]!, m[1]!, m[2]!],
+    [m[1]!, m[2]!, m[3]!],
+    [m[2]!, m[3]!, m[4]!],
+  ];
+  const det3 = (q: number[][]) =>
+    q[0]![0]! * (q[1]![1]! * q[2]![2]! - q[1]![2]! * q[2]![1]!) -
+    q[0]![1]! * (q[1]![0]! * q[2]![2]! - q[1]![2]! * q[2]![0]!) +
+    q[0]![2]! * (q[1]![0]! * q[2]![1]! - q[1]![1]! * q[2]![0]!);
+  const d = det3(a);
+  if (!(Math.abs(d) > 1e-12)) return null;
+  const solve = (k: number) =>
+    det3(a.map((row, i) => row.map((c, j) => (j === k ? v[i]! : c)))) / d;
+  const [alpha, beta, gamma] = [solve(0), solve(1), solve(2)];
+  let sse = 0;
+  let lag = 0;
+  let prev = 0;
+  for (let i = 0; i < n; i++) {
+    const x = t[i]! - now;
+    const r = Math.log(y[i]!) - alpha - beta * x - gamma * x * x;
+    sse += r * r;
+    if (i > 0) lag += r * prev;
+    prev = r;
+  }
+  const rho = sse > 0 ? Math.min(0.98, Math.max(0, lag / sse)) : 0;
+  const nEff = Math.max(4, (n * (1 - rho)) / (1 + rho));
+  // Var(γ) = σ² · (A⁻¹)₂₂, with (A⁻¹)₂₂ = minor₂₂ / det.
+  const inv22 = (a[0]![0]! * a[1]![1]! - a[0]![1]! * a[1]![0]!) / d;
+  const se = Math.sqrt(Math.max(0, (sse / (n - 3)) * inv22 * (n / nEff)));
+  if (!(gamma > 0 && beta > 0 && gamma >= minT * se)) return null;
+  const gap = alpha - Math.log(limit);
+  if (gap >= 0) return 0;
+  return (-beta + Math.sqrt(beta * beta - 4 * gamma * gap)) / (2 * gamma);
 }

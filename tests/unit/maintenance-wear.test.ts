@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { buildMaintenanceModel } from '../../analytics/maintenance/model.js';
-import { estimateRul, ols } from '../../analytics/maintenance/rul.js';
+import { acceleratingDays, estimateRul, ols } from '../../analytics/maintenance/rul.js';
 import { zoneLimits } from '../../analytics/maintenance/iso.js';
 import {
   newUsage,
@@ -79,6 +79,38 @@ describe('remaining useful life', () => {
       7,
     );
     expect(poor.ok).toBe(false);
+  });
+
+  it('accelerating wear: the interval reaches down to the log-quadratic projection', () => {
+    // ln y = 0.02 t + 0.005 t²: from day 10 (2.0 mm/s) the limit 7.1 is reached on day 17.9.
+    const f = (t: number) => Math.exp(0.02 * t + 0.005 * t * t);
+    const pts = hourly(24 * 10, (t, i) => f(t) * (1 + 0.002 * noise(i)));
+    const r = estimateRul(pts, 7.1, 10);
+    expect(r.ok).toBe(true);
+    if (!r.ok) return;
+    const truth = (-0.02 + Math.sqrt(0.0004 + 0.02 * Math.log(7.1))) / 0.01 - 10;
+    expect(r.estimate.days).toBeGreaterThan(truth); // constant-rate fits project too late ...
+    expect(r.estimate.low).toBeLessThan(truth + 0.5); // ... the low end shows the curvature
+    expect(
+      acceleratingDays(
+        pts.map((p) => p[0]),
+        pts.map((p) => p[1]),
+        7.1,
+        10,
+        3,
+      ),
+    ).toBeCloseTo(truth, 0);
+    // A straight exponential has no significant curvature.
+    const straight = hourly(24 * 10, (t, i) => 2 * Math.exp(0.1 * t) * (1 + 0.01 * noise(i)));
+    expect(
+      acceleratingDays(
+        straight.map((p) => p[0]),
+        straight.map((p) => p[1]),
+        7.1,
+        10,
+        3,
+      ),
+    ).toBeNull();
   });
 
   it('already past the limit: 0 days', () => {
