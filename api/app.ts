@@ -22,6 +22,7 @@ import { anomaliesRoutes } from './routes/anomalies.js';
 import { alertsRoutes } from './routes/alerts.js';
 import { healthRoutes } from './routes/health.js';
 import { inventoryRoutes } from './routes/inventory.js';
+import { maintenanceRoutes } from './routes/maintenance.js';
 import { readingsRoutes } from './routes/readings.js';
 import { reportsRoutes } from './routes/reports.js';
 
@@ -59,5 +60,6 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
   await app.register(accessRoutes, deps);
   await app.register(reportsRoutes, deps);
   await app.register(alertsRoutes, deps);
+  await app.register(maintenanceRoutes, deps);
   return app;
 }

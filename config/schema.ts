@@ -12,6 +12,7 @@ import { anomalySchema } from './anomaly-schema.js';
 import { duration } from './duration.js';
 import { energySchema } from './energy-schema.js';
 import * as security from './security-schema.js';
+import { machineMaintenanceSchema, maintenanceSchema } from './maintenance-schema.js';
 import { sinksSchema } from './sinks-schema.js';
 import { SENSOR_KINDS, converterFor, unitsOf, type SensorKind } from './units.js';
 
@@ -99,6 +100,7 @@ export const machineSchema = z.strictObject({
     .optional()
     .describe('ISO 10816 machine class for vibration severity zones.'),
   sensors: z.array(sensorSchema).min(1),
+  maintenance: machineMaintenanceSchema,
 });
 
 export const lineSchema = z.strictObject({
@@ -215,6 +217,7 @@ export const plantSchema = z
     anomaly: anomalySchema,
     energy: energySchema,
     alerts: alertsSchema,
+    maintenance: maintenanceSchema,
   })
   .superRefine((plant, ctx) => {
     uniqueIds(plant.sites, ['sites'], ctx);

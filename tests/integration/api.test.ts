@@ -345,6 +345,7 @@ describe('OpenAPI', () => {
       '/api/v1/batches/{id}',
       '/api/v1/dead-letters',
       '/api/v1/devices',
+      '/api/v1/machines/{id}/wear',
       '/api/v1/readings',
       '/api/v1/reports/energy',
       '/api/v1/sensors',

@@ -236,6 +236,7 @@ describe('plantpulse config', () => {
       'energy',
       'http',
       'ingest',
+      'maintenance',
       'mqtt',
       'plant',
       'sinks',
