@@ -62,6 +62,23 @@ function allDerived(s: Store): string[] {
 }
 
 describe('maintenance on a simulated month', () => {
+  it('the RUL alert opens after the onset and before the failure; healthy machines get no wear alert', () => {
+    const deg = truth.degradations.find((d) => d.machine === DEGRADING)!;
+    const alerts = store.db
+      .prepare('SELECT rule, asset, opened_at, message FROM alerts ORDER BY opened_at')
+      .all() as { rule: string; asset: string; opened_at: number; message: string }[];
+    const rulAlert = alerts.find((a) => a.rule === 'rul-short' && a.asset === DEGRADING);
+    expect(rulAlert, 'no rul-short alert on the degrading machine').toBeDefined();
+    console.log(
+      `rul-short alert on ${DEGRADING} at ${iso(rulAlert!.opened_at)}: ` +
+        `lead time ${((deg.failure - rulAlert!.opened_at) / DAY).toFixed(1)} d before failure — "${rulAlert!.message}"`,
+    );
+    expect(rulAlert!.opened_at).toBeGreaterThan(deg.onset);
+    expect(rulAlert!.opened_at).toBeLessThan(deg.failure);
+    const degrading = new Set(truth.degradations.map((d) => d.machine));
+    expect(alerts.filter((a) => !degrading.has(a.asset))).toEqual([]);
+  });
+
   it('the degrading machine gets an RUL under 14 days after the onset and before the failure', () => {
     const deg = truth.degradations.find((d) => d.machine === DEGRADING)!;
     expect(deg).toBeDefined();

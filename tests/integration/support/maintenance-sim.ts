@@ -8,6 +8,7 @@
 import type { Operator } from '../../../analytics/operator.js';
 import { OperatorRunner } from '../../../analytics/runner.js';
 import { maintenanceOperator } from '../../../analytics/maintenance/operator.js';
+import { alertsOperator } from '../../../alerts/operator.js';
 import { parsePlantModel } from '../../../config/load.js';
 import { buildPlantIndex, type PlantIndex } from '../../../config/plant-index.js';
 import { Ingestor } from '../../../ingest/ingestor.js';
@@ -19,13 +20,20 @@ import { openStore, type Store } from '../../../store/store.js';
 export const DAY = 86_400_000;
 
 /** A 6205-size bearing whose BPFO (3.58 × shaft) matches the simulator's defect tone (3.57 ×). */
-export const MAINT_PLANT = FIXTURE_PLANT.replace(
-  '              - { id: waveform, kind: waveform, unit: g, interval: 10m, sampleRate: 25600 }\n',
-  '              - { id: waveform, kind: waveform, unit: g, interval: 10m, sampleRate: 25600 }\n' +
-    '            maintenance:\n' +
-    '              bearing: { balls: 9, ballDiameterMm: 7.94, pitchDiameterMm: 39.04 }\n' +
-    '              shaftSpeed: { rpm: 1485 }\n',
-);
+export const MAINT_PLANT =
+  FIXTURE_PLANT.replace(
+    '              - { id: waveform, kind: waveform, unit: g, interval: 10m, sampleRate: 25600 }\n',
+    '              - { id: waveform, kind: waveform, unit: g, interval: 10m, sampleRate: 25600 }\n' +
+      '            maintenance:\n' +
+      '              bearing: { balls: 9, ballDiameterMm: 7.94, pitchDiameterMm: 39.04 }\n' +
+      '              shaftSpeed: { rpm: 1485 }\n',
+  ) +
+  // The maintenance lead's rules: plan the stop when under two weeks are left, and the wear limit.
+  `alerts:
+  rules:
+    - { id: rul-short, signal: rul_days, condition: { type: below, threshold: 14, clear: 21 }, severity: warning }
+    - { id: wear-limit, signal: wear_index, condition: { type: above, threshold: 1, clear: 0.9 }, for: 1h, severity: warning }
+`;
 
 export const maintIndex: PlantIndex = buildPlantIndex(parsePlantModel(MAINT_PLANT, 'fixture'));
 const READ_KINDS = new Set(['power', 'state', 'speed', 'vibration', 'waveform']);
@@ -88,12 +96,17 @@ export function feedMonth(
 ): { store: Store; runner: OperatorRunner; behind: number[] } {
   let store = openTestStore(dir);
   const mk = () =>
-    new OperatorRunner(store, index, [maintenanceOperator(index) as Operator<unknown>], {
-      batchRows: 5000,
-      // With restarts: checkpoint at most every 20 ms, so a restart usually finds steps done
-      // after the last checkpoint (as a crash would) and the operator replays and rewrites them.
-      checkpointIntervalMs: restartAt.length ? 20 : 0,
-    });
+    new OperatorRunner(
+      store,
+      index,
+      [maintenanceOperator(index) as Operator<unknown>, alertsOperator(index) as Operator<unknown>],
+      {
+        batchRows: 5000,
+        // With restarts: checkpoint at most every 20 ms, so a restart usually finds steps done
+        // after the last checkpoint (as a crash would) and the operator replays and rewrites them.
+        checkpointIntervalMs: restartAt.length ? 20 : 0,
+      },
+    );
   let runner = mk();
   const ingestor = () =>
     new Ingestor(
