@@ -15,16 +15,34 @@
  *  - seasonal: hour-of-week buckets in event time; a level that is normal at some hours but not
  *    at this one (taxi demand on a holiday, HVAC at night).
  *  - gaps: a silence longer than gapFactor expected intervals (dropouts), reported on the next reading.
+ *  - batch context (operator only: a CSV has none): the line's current batch phase, told by
+ *    `enterContext` from the MES events in the log. A phase profile (phase x time since the phase
+ *    began) learns the trajectory each phase follows; evidence it explains is not anomalous, and
+ *    while a phase's profile is still unlearnt the first `settleMs` after a phase change do not
+ *    score level, seasonal, shift or variance evidence (regime changes between phases are normal).
  */
 import { DEFAULT_SETTINGS, type DetectorSettings } from './settings.js';
 
-export const REGIMES = 6;
+export const REGIMES = 10;
 export const BUCKETS = 168;
+/** Batch contexts: 0 = between batches, 1.. = phases in the order the line first reported them. */
+export const CONTEXTS = 8;
+/** Time since the phase began, in minutes: [0,2) [2,5) [5,10) [10,20) [20,40) [40,80) [80,160) [160,∞). */
+const PHASE_BIN_MIN = [2, 5, 10, 20, 40, 80, 160];
+export const PHASE_BINS = PHASE_BIN_MIN.length + 1;
 const HOUR = 3_600_000;
 const WEEK = 168;
 const SIGMA_PER_MAD = 1.2533;
 
-export const CAUSES = ['none', 'level', 'shift', 'variance', 'flatline', 'seasonal'] as const;
+export const CAUSES = [
+  'none',
+  'level',
+  'shift',
+  'variance',
+  'flatline',
+  'seasonal',
+  'settling',
+] as const;
 export type Cause = (typeof CAUSES)[number];
 
 export interface DetectorState {
@@ -60,6 +78,19 @@ export interface DetectorState {
   calm: number;
   /** Decaying envelope of recent evidence: the score reports evidence beyond it (novelty). */
   env: number;
+  /** Self-calibration: EWMA mean and mean absolute deviation of the novel evidence. */
+  nMu: number;
+  nS: number;
+  /** Batch context (-1: none known) and when it began (event time). */
+  ctx: number;
+  ctxTs: number;
+  /** Phase profile per (context, elapsed bin): robust level, scale, readings, phase visits. */
+  pMu: number[];
+  pS: number[];
+  pN: number[];
+  pV: number[];
+  /** ctxTs of the visit that last touched each bin (counts visits, not readings). */
+  pLast: number[];
 }
 
 /** The result of one step; one object reused across calls. */
@@ -75,7 +106,15 @@ export interface Assessment {
   /** Length of the silence before this reading when it exceeds gapFactor intervals, else 0. */
   gapMs: number;
   /** Ablation switches are in settings; these are the component values for diagnostics. */
-  parts: { level: number; shift: number; variance: number; flatline: number; seasonal: number };
+  parts: {
+    level: number;
+    shift: number;
+    variance: number;
+    flatline: number;
+    seasonal: number;
+    /** Robust z against the batch phase profile (0 when there is none yet). */
+    phase: number;
+  };
 }
 
 /** Components can be switched off to measure what each contributes (eval ablation). */
@@ -88,6 +127,8 @@ export interface Ablation {
   regimes?: boolean;
   /** Score raw evidence instead of evidence beyond the recent envelope. */
   envelope?: boolean;
+  /** Score without the self-calibration against the stream's own evidence history. */
+  calibration?: boolean;
 }
 
 export function newState(s: DetectorSettings = DEFAULT_SETTINGS): DetectorState {
@@ -112,15 +153,41 @@ export function newState(s: DetectorSettings = DEFAULT_SETTINGS): DetectorState 
     c1: 0,
     flatRun: 0,
     runRef: 0,
-    sMu: new Array<number>(BUCKETS).fill(0),
-    sS: new Array<number>(BUCKETS).fill(0),
-    sN: new Array<number>(BUCKETS).fill(0),
-    sWeek: new Array<number>(BUCKETS).fill(-1),
-    sVisits: new Array<number>(BUCKETS).fill(0),
+    sMu: new Array<number>(BUCKETS + 24).fill(0),
+    sS: new Array<number>(BUCKETS + 24).fill(0),
+    sN: new Array<number>(BUCKETS + 24).fill(0),
+    sWeek: new Array<number>(BUCKETS + 24).fill(-1),
+    sVisits: new Array<number>(BUCKETS + 24).fill(0),
     flag: false,
     calm: 0,
     env: 0,
+    nMu: 0,
+    nS: 0,
+    ctx: -1,
+    ctxTs: 0,
+    pMu: new Array<number>(CONTEXTS * PHASE_BINS).fill(0),
+    pS: new Array<number>(CONTEXTS * PHASE_BINS).fill(0),
+    pN: new Array<number>(CONTEXTS * PHASE_BINS).fill(0),
+    pV: new Array<number>(CONTEXTS * PHASE_BINS).fill(0),
+    pLast: new Array<number>(CONTEXTS * PHASE_BINS).fill(-1),
   };
+}
+
+/**
+ * The sensor's line entered batch context `ctx` at event time `ts` (a phase began, or the batch
+ * ended: context 0). Called by the operator in log order, before the readings that follow.
+ */
+export function enterContext(st: DetectorState, ctx: number, ts: number): void {
+  const c = Math.max(0, Math.min(CONTEXTS - 1, ctx));
+  st.ctx = c;
+  st.ctxTs = ts;
+}
+
+function phaseBin(elapsedMs: number): number {
+  const m = elapsedMs / 60_000;
+  let b = 0;
+  while (b < PHASE_BIN_MIN.length && m >= PHASE_BIN_MIN[b]!) b++;
+  return b;
 }
 
 export function newAssessment(): Assessment {
@@ -132,7 +199,7 @@ export function newAssessment(): Assessment {
     flag: false,
     changed: false,
     gapMs: 0,
-    parts: { level: 0, shift: 0, variance: 0, flatline: 0, seasonal: 0 },
+    parts: { level: 0, shift: 0, variance: 0, flatline: 0, seasonal: 0, phase: 0 },
   };
 }
 
@@ -146,6 +213,16 @@ const CUSUM_H = 12;
 const ASSIGN_Z = 4;
 const ENV_GAIN = 0.9;
 const ENV_DECAY = 0.995;
+/**
+ * Self-calibration (in the spirit of HTM's anomaly likelihood): novel evidence is also read
+ * against this stream's own history of novel evidence (EWMA mean and mean absolute deviation
+ * over ~CAL_N readings), so a quiet series' unusual moment ranks with a noisy series' one.
+ * The score is the weighted geometric mean of the absolute and the self-relative score.
+ */
+const CAL_N = 10_000;
+const CAL_W = 0.65;
+const CAL_C = 4;
+const CAL_K = 2;
 /** Seasonal bucket learning rate floor: ~50 visits of memory. */
 const SEASON_ALPHA = 0.02;
 
@@ -160,6 +237,7 @@ export function step(
   x: number,
   out: Assessment,
   ab?: Ablation,
+  offsetMs = 0,
 ): Assessment {
   const n = ++st.n;
   const alpha = Math.max(1 / n, Math.LN2 / s.halfLife);
@@ -179,7 +257,7 @@ export function step(
     st.gMu = x;
     st.gS = 0;
   }
-  const floor = Math.max(1e-9, 1e-6 * Math.abs(x), 0.02 * st.gS);
+  const floor = Math.max(1e-9, 1e-6 * Math.abs(x), 0.02 * st.gS, s.minSigma / SIGMA_PER_MAD);
 
   // Regimes: nearest one, nearest established one.
   let best = -1;
@@ -271,19 +349,41 @@ export function step(
     if (st.flatRun >= 3 && n > 3 * s.warmup) flatline = (s.flagOn * st.flatRun) / (3 * ref);
   }
 
-  // Seasonal: hour-of-week buckets in event time (UTC), counted once the bucket has been visited.
+  // Seasonal: hour-of-week buckets in local event time (offsetMs: the site's UTC offset; a CSV
+  // is read in UTC), counted once the bucket has been visited.
   let seasonal = 0;
   let seasonalZ = 0;
   if (s.seasonal && ab?.seasonal !== false) {
-    const hour = Math.floor(ts / HOUR);
+    const hour = Math.floor((ts + offsetMs) / HOUR);
     const b = ((hour % WEEK) + WEEK) % WEEK;
     const week = Math.floor(hour / WEEK);
+    // Hour-of-day buckets: until a weekday has been seen once, what happened at this hour on
+    // earlier days (a shift starting at 06:00) can explain a deviation.
+    const d = BUCKETS + (((hour % 24) + 24) % 24);
+    const day = Math.floor(hour / 24);
     if (st.sVisits[b]! >= 1 && n > 200) {
       const ssc = SIGMA_PER_MAD * Math.max(st.sS[b]!, floor, 0.1 * st.gS);
       seasonalZ = (x - st.sMu[b]!) / ssc;
       // Only a bucket that explains variance beyond the global level counts.
       if (st.sS[b]! < 0.7 * st.gS) seasonal = Math.abs(seasonalZ);
     }
+    const earlierDays = st.sVisits[d]! - (st.sWeek[d] === day ? 1 : 0);
+    const earlierWeeks = st.sVisits[b]! - (st.sWeek[b] === week ? 1 : 0);
+    if (earlierWeeks < 1 && earlierDays >= 1) {
+      const dz =
+        Math.abs(x - st.sMu[d]!) / (SIGMA_PER_MAD * Math.max(st.sS[d]!, floor, 0.1 * st.gS));
+      if (dz < seasonal) seasonal = dz;
+    }
+    if (st.sWeek[d] !== day) {
+      st.sWeek[d] = day;
+      st.sVisits[d]! += 1;
+    }
+    if (st.sN[d] === 0) st.sMu[d] = x;
+    const da = Math.max(1 / (st.sN[d]! + 1), SEASON_ALPHA);
+    const dr = x - st.sMu[d]!;
+    st.sMu[d]! += da * dr;
+    st.sS[d]! += da * (Math.abs(dr) - st.sS[d]!);
+    st.sN[d]! += 1;
     if (st.sWeek[b] !== week) {
       st.sWeek[b] = week;
       st.sVisits[b]! += 1;
@@ -293,6 +393,39 @@ export function step(
     st.sMu[b]! += sa * r;
     st.sS[b]! += sa * (Math.abs(r) - st.sS[b]!);
     st.sN[b]! += 1;
+  }
+
+  // Batch context: the phase profile explains what every batch does at this point of the phase.
+  let phase = 0;
+  let settling = false;
+  if (st.ctx >= 0 && ts >= st.ctxTs && s.phaseAware) {
+    const el = ts - st.ctxTs;
+    const k = st.ctx * PHASE_BINS + phaseBin(el);
+    // Between batches only the first hours follow a pattern (clean, line clearance); after that
+    // the line idles or stands by, which the regimes and seasonal baseline describe better.
+    const bin = k - st.ctx * PHASE_BINS;
+    const known = (st.ctx > 0 || bin < PHASE_BINS - 1) && st.pV[k]! >= 2 && st.pN[k]! >= 5;
+    const psc = SIGMA_PER_MAD * Math.max(st.pS[k]!, floor, 0.02 * st.gS);
+    if (st.pN[k] === 0) st.pMu[k] = x;
+    const r = x - st.pMu[k]!;
+    if (known) {
+      phase = Math.abs(r) / psc;
+      if (phase < level) level = phase;
+      if (phase < seasonal) seasonal = phase;
+      if (phase < ASSIGN_Z) shift = variance = 0;
+    } else if (el < s.settleMs) {
+      settling = level > 0 || seasonal > 0 || shift > 0 || variance > 0;
+      level = seasonal = shift = variance = 0;
+    }
+    if (st.pLast[k] !== st.ctxTs) {
+      st.pLast[k] = st.ctxTs;
+      st.pV[k]! += 1;
+    }
+    const pa = Math.max(1 / (st.pN[k]! + 1), SEASON_ALPHA);
+    const rc = known ? Math.max(-3 * psc, Math.min(3 * psc, r)) : r;
+    st.pMu[k]! += pa * rc;
+    st.pS[k]! += pa * (Math.min(Math.abs(r), known ? 4 * psc : Infinity) - st.pS[k]!);
+    st.pN[k]! += 1;
   }
 
   if (ab?.level === false) level = 0;
@@ -305,6 +438,7 @@ export function step(
   p.variance = variance;
   p.flatline = flatline;
   p.seasonal = seasonal;
+  p.phase = phase;
   let e = level;
   let cause: Cause = level > 0 ? 'level' : 'none';
   let z = level * levelSign;
@@ -330,12 +464,21 @@ export function step(
   }
   if (n <= s.warmup) e = 0;
   out.evidence = e;
-  out.cause = e > 0 ? cause : 'none';
+  out.cause = e > 0 ? cause : settling ? 'settling' : 'none';
   out.z = z;
   // The score is the evidence beyond what recent readings already showed, so one episode scores
   // high at its onset instead of on every reading (the flag and explanation keep the raw evidence).
   const novel = ab?.envelope === false ? e : e - ENV_GAIN * st.env;
   out.score = scoreOf(novel);
+  if (ab?.calibration !== false) {
+    const nv = novel > 0 ? novel : 0;
+    const ca = Math.max(1 / n, 1 / CAL_N);
+    const cz = (nv - st.nMu) / Math.max(st.nS, 0.05);
+    st.nMu += ca * (nv - st.nMu);
+    st.nS += ca * (Math.abs(nv - st.nMu) - st.nS);
+    const cs = 1 / (1 + Math.exp(-CAL_K * (cz - CAL_C)));
+    out.score = out.score ** (1 - CAL_W) * cs ** CAL_W;
+  }
   st.env = Math.max(st.env * ENV_DECAY, e);
 
   // Flag with hysteresis: on at flagOn, off after holdReadings readings below flagOff.
@@ -376,6 +519,8 @@ export function explain(a: Assessment, st: DetectorState): string {
       return `flatline: ${a.z + 1} identical readings (${formatMs((a.z + 1) * st.dt)}), unusual for this sensor`;
     case 'seasonal':
       return `${Math.abs(a.z).toFixed(1)} robust sigmas ${a.z >= 0 ? 'above' : 'below'} this hour's usual level`;
+    case 'settling':
+      return 'settling after a batch phase change (a new level is expected, not yet learnt)';
   }
 }
 

@@ -11,13 +11,24 @@
  *  - `P:spc` (kind spc_violation, value = Western Electric / Nelson rule number).
  */
 import type { PlantIndex, SensorInfo } from '../../config/plant-index.js';
-import type { Operator } from '../operator.js';
+import type { Emitter, Operator } from '../operator.js';
+
+type DerivedOut = Emitter;
 import {
+  changeAt,
+  contextOfEvent,
+  newLineContext,
+  noteChange,
+  type LineContext,
+} from './batch-context.js';
+import {
+  enterContext,
   explain,
   formatMs,
   newAssessment,
   newState,
   step,
+  type Assessment,
   type DetectorState,
 } from './detector.js';
 import { resolveSettings, type DetectorSettings } from './settings.js';
@@ -41,10 +52,18 @@ export function scoredKind(kind: string): boolean {
 export interface AnomalyState {
   detectors: Record<string, DetectorState>;
   spc: Record<string, SpcState>;
+  /** Batch context per line path (site/line). */
+  lines: Record<string, LineContext>;
+  /** Readings held back until `clock - contextLateness` passes them: [sensor path, ts, value]. */
+  pending: [string, number, number][];
+  head: number;
+  /** Latest event time seen in the log (readings and batch events). */
+  clock: number;
 }
 
 interface Plan {
   info: SensorInfo;
+  line: string;
   settings: DetectorSettings;
   critical: boolean;
 }
@@ -60,7 +79,8 @@ export function planSensors(index: PlantIndex): Map<string, Plan> {
     if (!enabled || !scoredKind(info.kind)) continue;
     out.set(info.path, {
       info,
-      settings: resolveSettings(info.intervalMs, cfg.defaults, own),
+      line: info.path.split('/').slice(0, 2).join('/'),
+      settings: resolveSettings(info.intervalMs, info.range, cfg.defaults, own),
       critical: info.config.critical,
     });
   }
@@ -71,72 +91,125 @@ const utf8 = (s: string) => Buffer.from(s, 'utf8');
 
 export function anomalyOperator(index: PlantIndex): Operator<AnomalyState> {
   const plans = planSensors(index);
+  const lateness = index.model.anomaly.contextLateness;
   const a = newAssessment();
+  /** Scores held-back readings whose batch context can no longer change. */
+  const release = (state: AnomalyState, out: DerivedOut) => {
+    const q = state.pending;
+    const horizon = state.clock - lateness;
+    while (state.head < q.length && q[state.head]![1] <= horizon) {
+      const [path, ts, value] = q[state.head++]!;
+      const plan = plans.get(path);
+      if (plan) scoreReading(state, plan, ts, value, out, a);
+    }
+    if (state.head >= 4096 && state.head * 2 >= q.length) {
+      q.splice(0, state.head);
+      state.head = 0;
+    }
+  };
   return {
     name: 'anomaly',
-    version: 1,
-    init: () => ({ detectors: {}, spc: {} }),
+    // 2: batch context (phase profiles, settling, held-back readings) in the state.
+    version: 2,
+    init: () => ({
+      detectors: {},
+      spc: {},
+      lines: {},
+      pending: [],
+      head: 0,
+      clock: Number.MIN_SAFE_INTEGER,
+    }),
     apply(state, records, out, ctx) {
       for (const r of records) {
-        if (r.value === null) continue;
         const series = ctx.seriesOf(r.series);
-        const plan = series ? plans.get(series.key) : undefined;
-        if (!plan) continue;
-        const path = plan.info.path;
-        const st = (state.detectors[path] ??= newState(plan.settings));
-        const prevTs = st.lastTs;
-        step(st, plan.settings, r.ts, r.value, a);
-        if (a.gapMs > 0) {
-          out.emit({
-            series: `${path}:anomaly_gap`,
-            kind: GAP_KIND,
-            unit: 'ms',
-            ts: prevTs + plan.settings.gapFactor * st.dt,
-            value: a.gapMs,
-            body: utf8(
-              `dropout: no readings for ${formatMs(a.gapMs)} (expected every ${formatMs(st.dt)})`,
-            ),
-          });
+        if (!series) continue;
+        if (series.kind === 'batch_event') {
+          const line = series.key.slice(0, series.key.lastIndexOf('/'));
+          const lc = (state.lines[line] ??= newLineContext());
+          const c = contextOfEvent(lc, r.body);
+          if (c !== undefined) noteChange(lc, r.ts, c);
+        } else {
+          const plan = plans.get(series.key);
+          if (!plan || r.value === null) continue;
+          // Readings of a line that reports batch phases wait until the events that govern them
+          // can have arrived: the MES and the sensor gateways are separate paths into the log.
+          if (state.lines[plan.line] && lateness > 0)
+            state.pending.push([plan.info.path, r.ts, r.value]);
+          else scoreReading(state, plan, r.ts, r.value, out, a);
         }
-        const notable = a.score >= STORE_MIN_SCORE;
-        const why = notable || a.changed ? explain(a, st) : null;
-        if (notable || a.changed) {
-          out.emit({
-            series: `${path}:anomaly_score`,
-            kind: SCORE_KIND,
-            unit: '1',
-            ts: r.ts,
-            value: a.score,
-            body: why ? utf8(why) : null,
-          });
-        }
-        if (a.changed) {
-          out.emit({
-            series: `${path}:anomaly_flag`,
-            kind: FLAG_KIND,
-            unit: '1',
-            ts: r.ts,
-            value: a.flag ? 1 : 0,
-            body: utf8(a.flag ? (why ?? '') : 'back within the usual range'),
-          });
-        }
-        if (plan.critical) {
-          const sp = (state.spc[path] ??= newSpcState());
-          const rule = spcStep(sp, plan.settings.spcBaseline, r.value);
-          if (rule > 0) {
-            out.emit({
-              series: `${path}:spc`,
-              kind: SPC_KIND,
-              unit: '1',
-              ts: r.ts,
-              value: rule,
-              body: utf8(SPC_RULES[rule]!),
-            });
-          }
+        if (r.ts > state.clock) {
+          state.clock = r.ts;
+          release(state, out);
         }
       }
     },
     snapshot: (state) => structuredClone(state),
     restore: (snap) => structuredClone(snap as AnomalyState),
   };
+}
+
+function scoreReading(
+  state: AnomalyState,
+  plan: Plan,
+  ts: number,
+  value: number,
+  out: DerivedOut,
+  a: Assessment,
+): void {
+  const path = plan.info.path;
+  const st = (state.detectors[path] ??= newState(plan.settings));
+  const lc = state.lines[plan.line];
+  const change = lc ? changeAt(lc, ts) : undefined;
+  if (change && (change[1] !== st.ctx || change[0] > st.ctxTs))
+    enterContext(st, change[1], change[0]);
+  const prevTs = st.lastTs;
+  step(st, plan.settings, ts, value, a);
+  if (a.gapMs > 0) {
+    out.emit({
+      series: `${path}:anomaly_gap`,
+      kind: GAP_KIND,
+      unit: 'ms',
+      ts: prevTs + plan.settings.gapFactor * st.dt,
+      value: a.gapMs,
+      body: utf8(
+        `dropout: no readings for ${formatMs(a.gapMs)} (expected every ${formatMs(st.dt)})`,
+      ),
+    });
+  }
+  const notable = a.score >= STORE_MIN_SCORE;
+  const why = notable || a.changed ? explain(a, st) : null;
+  if (notable || a.changed) {
+    out.emit({
+      series: `${path}:anomaly_score`,
+      kind: SCORE_KIND,
+      unit: '1',
+      ts: ts,
+      value: a.score,
+      body: why ? utf8(why) : null,
+    });
+  }
+  if (a.changed) {
+    out.emit({
+      series: `${path}:anomaly_flag`,
+      kind: FLAG_KIND,
+      unit: '1',
+      ts: ts,
+      value: a.flag ? 1 : 0,
+      body: utf8(a.flag ? (why ?? '') : 'back within the usual range'),
+    });
+  }
+  if (plan.critical) {
+    const sp = (state.spc[path] ??= newSpcState());
+    const rule = spcStep(sp, plan.settings.spcBaseline, value);
+    if (rule > 0) {
+      out.emit({
+        series: `${path}:spc`,
+        kind: SPC_KIND,
+        unit: '1',
+        ts: ts,
+        value: rule,
+        body: utf8(SPC_RULES[rule]!),
+      });
+    }
+  }
 }

@@ -12,6 +12,14 @@ export interface DetectorSettings {
   spcBaseline: number;
   /** Expected interval between readings in ms (0 = learn it from the first readings). */
   intervalMs: number;
+  /** Use the line's batch phases (MES events in the log): phase profiles and settling. */
+  phaseAware: boolean;
+  /** After a phase change into a phase not yet learnt, level changes are expected this long. */
+  settleMs: number;
+  /** Fraction of the declared range taken as the smallest robust sigma (engineering deadband). */
+  minSigmaOfRange: number;
+  /** That floor in the sensor's canonical unit (0 without a declared range, e.g. a CSV). */
+  minSigma: number;
 }
 
 export const DEFAULT_SETTINGS: DetectorSettings = {
@@ -24,10 +32,15 @@ export const DEFAULT_SETTINGS: DetectorSettings = {
   gapFactor: 5,
   spcBaseline: 500,
   intervalMs: 0,
+  phaseAware: true,
+  settleMs: 30 * 60_000,
+  minSigmaOfRange: 0.02,
+  minSigma: 0,
 };
 
 export function resolveSettings(
   intervalMs: number,
+  range: [number, number] | undefined,
   ...layers: (DetectorSettingsInput | undefined)[]
 ): DetectorSettings {
   const out: DetectorSettings = { ...DEFAULT_SETTINGS, intervalMs };
@@ -37,5 +50,6 @@ export function resolveSettings(
       if (v !== undefined && k !== 'enabled') (out as unknown as Record<string, unknown>)[k] = v;
     }
   }
+  out.minSigma = range ? out.minSigmaOfRange * Math.abs(range[1] - range[0]) : 0;
   return out;
 }

@@ -36,7 +36,10 @@ function points(n: number): [number, number][] {
   let x = 7;
   return Array.from({ length: n }, (_, i) => {
     x = (Math.imul(x, 1664525) + 1013904223) >>> 0;
-    const v = 20 + x / 2 ** 32 + (i === 900 ? 15 : 0) + (i >= 1400 ? 6 : 0);
+    // Watts on a 0–500 kW meter: ~2 kW noise, a 150 kW spike and a 60 kW (12 % of span) shift,
+    // large against both the noise and the detector's deadband (2 % of the declared range).
+    const v =
+      200_000 + 2_000 * (x / 2 ** 32) + (i === 900 ? 150_000 : 0) + (i >= 1400 ? 60_000 : 0);
     return [Date.parse('2026-03-02T00:00:00Z') + i * sensor.intervalMs, v];
   });
 }
