@@ -27,6 +27,11 @@ export const detectorSettingsSchema = z.strictObject({
     .positive()
     .optional()
     .describe('Consecutive calm readings before the flag turns off (default 10).'),
+  learn: duration()
+    .optional()
+    .describe(
+      'After a sensor\'s first reading, how long it is scored but never flagged while the detector learns its levels, e.g. "6h" (default).',
+    ),
   halfLife: z
     .number()
     .int()
@@ -57,7 +62,7 @@ export const detectorSettingsSchema = z.strictObject({
     .describe(
       "Use the line's batch phases (MES batch events): a per-phase profile, and no level alarms while a phase not yet learnt settles (default true).",
     ),
-  settleMs: duration()
+  settle: duration()
     .optional()
     .describe(
       'After a change into a batch phase not yet learnt, how long level changes are expected, e.g. "30m" (default).',

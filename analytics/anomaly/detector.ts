@@ -47,6 +47,8 @@ export type Cause = (typeof CAUSES)[number];
 
 export interface DetectorState {
   n: number;
+  /** Event time of the first reading (learning period). */
+  firstTs: number;
   lastTs: number;
   lastX: number;
   /** Expected interval (ms): configured, or the median of the first gaps. */
@@ -58,6 +60,8 @@ export interface DetectorState {
   rS: number[];
   rW: number[];
   rN: number[];
+  /** 1 when the regime formed while a batch phase settled: an expected level, usable at once. */
+  rOk: number[];
   cur: number;
   cusP: number;
   cusN: number;
@@ -134,6 +138,7 @@ export interface Ablation {
 export function newState(s: DetectorSettings = DEFAULT_SETTINGS): DetectorState {
   return {
     n: 0,
+    firstTs: -1,
     lastTs: -1,
     lastX: 0,
     dt: s.intervalMs,
@@ -144,6 +149,7 @@ export function newState(s: DetectorSettings = DEFAULT_SETTINGS): DetectorState 
     rS: new Array<number>(REGIMES).fill(0),
     rW: new Array<number>(REGIMES).fill(0),
     rN: new Array<number>(REGIMES).fill(0),
+    rOk: new Array<number>(REGIMES).fill(0),
     cur: -1,
     cusP: 0,
     cusN: 0,
@@ -211,6 +217,11 @@ export function scoreOf(evidence: number): number {
 const CUSUM_K = 0.5;
 const CUSUM_H = 12;
 const ASSIGN_Z = 4;
+/** Earlier days (hour-of-day) or weeks (hour-of-week) a seasonal bucket needs to explain a level. */
+const EXPLAIN_DAYS = 3;
+const EXPLAIN_WEEKS = 2;
+/** Batches a phase-profile bin needs before it decides the level evidence on its own. */
+const PHASE_AUTHORITY = 3;
 const ENV_GAIN = 0.9;
 const ENV_DECAY = 0.995;
 /**
@@ -257,6 +268,8 @@ export function step(
     st.gMu = x;
     st.gS = 0;
   }
+  // Within settleMs of a batch phase change a new level is expected (see the batch context below).
+  const inSettle = s.phaseAware && st.ctx >= 0 && ts >= st.ctxTs && ts - st.ctxTs < s.settleMs;
   const floor = Math.max(1e-9, 1e-6 * Math.abs(x), 0.02 * st.gS, s.minSigma / SIGMA_PER_MAD);
 
   // Regimes: nearest one, nearest established one.
@@ -272,7 +285,7 @@ export function step(
       bz = z;
       best = j;
     }
-    if (st.rN[j]! >= s.warmup && z < estZ) {
+    if ((st.rN[j]! >= s.warmup || st.rOk[j] === 1) && z < estZ) {
       estZ = z;
       estR = r;
     }
@@ -284,7 +297,12 @@ export function step(
   // CUSUM and variance against the regime the reading belongs to (before updating it).
   let shift = 0;
   let variance = 0;
-  if (best >= 0 && bz <= ASSIGN_Z && st.rN[best]! >= s.warmup) {
+  if (inSettle) {
+    // What a phase change does to the residuals is not a drift or a variance change.
+    st.cusP = 0;
+    st.cusN = 0;
+    st.fast = 0.8;
+  } else if (best >= 0 && bz <= ASSIGN_Z && st.rN[best]! >= s.warmup) {
     if (best !== st.cur) {
       st.cusP = 0;
       st.cusN = 0;
@@ -319,6 +337,7 @@ export function step(
     st.rS[best]! += a * (Math.min(Math.abs(r), 4 * sc) - st.rS[best]!);
     st.rW[best]! += 1;
     st.rN[best]! += 1;
+    if (inSettle) st.rOk[best] = 1;
   } else {
     let k = 0;
     for (let j = 1; j < REGIMES; j++) if (st.rW[j]! < st.rW[k]!) k = j;
@@ -326,6 +345,7 @@ export function step(
     st.rS[k] = best >= 0 ? st.rS[best]! : 0;
     st.rW[k] = 1;
     st.rN[k] = 1;
+    st.rOk[k] = inSettle ? 1 : 0;
     st.cur = k;
     st.cusP = 0;
     st.cusN = 0;
@@ -373,7 +393,12 @@ export function step(
       const dz =
         Math.abs(x - st.sMu[d]!) / (SIGMA_PER_MAD * Math.max(st.sS[d]!, floor, 0.1 * st.gS));
       if (dz < seasonal) seasonal = dz;
+      // A level this hour of day has shown on several earlier days is no anomaly (a shift start).
+      if (earlierDays >= EXPLAIN_DAYS && dz < level) level = dz;
     }
+    // Likewise, once this hour of the week has been seen in earlier weeks.
+    if (earlierWeeks >= EXPLAIN_WEEKS && n > 200 && Math.abs(seasonalZ) < level)
+      level = Math.abs(seasonalZ);
     if (st.sWeek[d] !== day) {
       st.sWeek[d] = day;
       st.sVisits[d]! += 1;
@@ -410,7 +435,10 @@ export function step(
     const r = x - st.pMu[k]!;
     if (known) {
       phase = Math.abs(r) / psc;
-      if (phase < level) level = phase;
+      // A phase profile seen in several batches is the authority on what this point of the
+      // phase looks like (a value at another phase's level is not normal here); a young one
+      // or the time between batches (aborts, cleaning) only explains.
+      if ((st.ctx > 0 && st.pV[k]! >= PHASE_AUTHORITY) || phase < level) level = phase;
       if (phase < seasonal) seasonal = phase;
       if (phase < ASSIGN_Z) shift = variance = 0;
     } else if (el < s.settleMs) {
@@ -483,7 +511,9 @@ export function step(
 
   // Flag with hysteresis: on at flagOn, off after holdReadings readings below flagOff.
   const was = st.flag;
-  if (e >= s.flagOn) {
+  if (st.firstTs < 0) st.firstTs = ts;
+  const learning = ts - st.firstTs < s.learnMs;
+  if (e >= s.flagOn && !learning) {
     st.flag = true;
     st.calm = 0;
   } else if (st.flag) {

@@ -5,6 +5,8 @@ export interface DetectorSettings {
   flagOn: number;
   flagOff: number;
   holdReadings: number;
+  /** Event time after a sensor's first reading during which it is scored but never flagged. */
+  learnMs: number;
   halfLife: number;
   warmup: number;
   seasonal: boolean;
@@ -26,6 +28,7 @@ export const DEFAULT_SETTINGS: DetectorSettings = {
   flagOn: 5,
   flagOff: 3,
   holdReadings: 10,
+  learnMs: 6 * 3_600_000,
   halfLife: 300,
   warmup: 30,
   seasonal: true,
@@ -47,7 +50,10 @@ export function resolveSettings(
   for (const l of layers) {
     if (!l) continue;
     for (const [k, v] of Object.entries(l)) {
-      if (v !== undefined && k !== 'enabled') (out as unknown as Record<string, unknown>)[k] = v;
+      if (v === undefined || k === 'enabled') continue;
+      // Durations are written "30m" in the plant model and held in ms here.
+      const key = k === 'learn' || k === 'settle' ? `${k}Ms` : k;
+      (out as unknown as Record<string, unknown>)[key] = v;
     }
   }
   out.minSigma = range ? out.minSigmaOfRange * Math.abs(range[1] - range[0]) : 0;

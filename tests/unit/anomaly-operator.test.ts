@@ -16,7 +16,9 @@ import { openStore, type Store } from '../../store/store.js';
 import { testPlant } from '../helpers/plant-fixture.js';
 import { tempDir } from '../helpers/tmp.js';
 
-const model = plantSchema.parse(testPlant({ machines: 1 }));
+// Flags are held back during a sensor's learning period (default 6 h); these streams are 33 min.
+const withLearn = <T extends object>(m: T) => ({ ...m, anomaly: { defaults: { learn: '5m' } } });
+const model = plantSchema.parse(withLearn(testPlant({ machines: 1 })));
 const index = buildPlantIndex(model);
 const sensor = index.sensors.find((s) => s.kind !== 'energy' && s.kind !== 'state')!;
 let dirs: ReturnType<typeof tempDir>[] = [];
@@ -128,7 +130,7 @@ describe('SPC on a critical sensor, served by GET /api/v1/anomalies', () => {
     };
     const cfg = input.sites[0]!.lines[0]!.machines[0]!.sensors.find((s) => s.id === sensor.sensor)!;
     cfg.critical = true;
-    const idx = buildPlantIndex(plantSchema.parse(input));
+    const idx = buildPlantIndex(plantSchema.parse(withLearn(input)));
     const s = open();
     ingest(s, points(2000));
     new OperatorRunner(s, idx, [anomalyOperator(idx) as Operator<unknown>], {

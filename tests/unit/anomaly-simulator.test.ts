@@ -8,6 +8,9 @@
  * MES as `<line>/batch.<event>` rows, in the order the simulator publishes them (sensor blocks
  * before the batch events that happen inside them).
  *
+ * Seeds 1–3 are the ones the defaults were chosen on; seeds 4–6 were held out and are reported
+ * with them. Each seed is a cold start (no learnt levels, no phase profiles), the hardest week.
+ *
  * Matching: a truth window [start, end) is found when an episode starts in
  * [start - 2 intervals, end + 2 intervals) on its sensor. An episode is a true positive when it
  * starts in such an extended window; every other episode is a false alarm, including real but
@@ -33,7 +36,9 @@ function simulateAndScore(seed: number, days: number) {
     to: from + days * DAY,
     seed,
     resolutionMs: 60_000,
-    batch: 60,
+    // Sensors publish 10-minute blocks, inside the operator's default context lateness (10m):
+    // the simulator sends a block at its start, ahead of the batch events inside it.
+    batch: 10,
     waveformSamples: 16,
     malformed: 0,
     transportFaults: false,
@@ -115,7 +120,7 @@ describe('anomaly detection on the simulator truth', () => {
     let windows = 0;
     const missed: string[] = [];
     const falseAlarms = new Map<string, number>();
-    for (const seed of [1, 2, 3]) {
+    for (const seed of [1, 2, 3, 4, 5, 6]) {
       const { index, truth, rows } = simulateAndScore(seed, 7);
       const episodes = rows
         .filter((r) => (r.kind === FLAG_KIND && r.value === 1) || r.kind === GAP_KIND)
@@ -154,11 +159,15 @@ describe('anomaly detection on the simulator truth', () => {
       .map(([k, n]) => `${n} ${k}`)
       .join('; ');
     console.log(
-      `simulator anomalies (3 seeded weeks): recall ${found}/${windows} = ${recall.toFixed(2)}, ` +
+      `simulator anomalies (6 seeded weeks): recall ${found}/${windows} = ${recall.toFixed(2)}, ` +
         `precision ${tp}/${tp + fp} = ${precision.toFixed(2)}; missed: ${missed.join('; ') || 'none'}\n` +
         `false alarms by cause: ${breakdown || 'none'}`,
     );
-    expect(recall).toBeGreaterThanOrEqual(0.7);
-    expect(precision).toBeGreaterThanOrEqual(0.12);
+    // The bars an engineer paged by the flag needs: at least every other page is a real fault
+    // (below that, pages get ignored), and at least three of four injected faults are caught.
+    // Measured 25/30 = 0.83 recall and 45/79 = 0.57 precision (deterministic); the bars leave
+    // a margin for simulator changes, not for noise.
+    expect(recall).toBeGreaterThanOrEqual(0.75);
+    expect(precision).toBeGreaterThanOrEqual(0.5);
   }, 60_000);
 });
