@@ -55,7 +55,21 @@ export const detectorSettingsSchema = z.strictObject({
     .int()
     .min(20)
     .optional()
-    .describe('Readings forming the SPC baseline of a critical sensor (default 500).'),
+    .describe(
+      'Readings forming the SPC baseline of a critical sensor when no baseline period is given (default 500).',
+    ),
+  spcBaselinePeriod: z
+    .strictObject({
+      from: z.iso.datetime({ offset: true }),
+      to: z.iso.datetime({ offset: true }),
+    })
+    .refine((p) => Date.parse(p.from) < Date.parse(p.to), {
+      message: 'spcBaselinePeriod: "from" must be before "to"',
+    })
+    .optional()
+    .describe(
+      'Period whose readings set the SPC control limits of a critical sensor (a validated, in-control run), e.g. { from: "2026-03-02T06:00:00Z", to: "2026-03-09T06:00:00Z" }.',
+    ),
   phaseAware: z
     .boolean()
     .optional()

@@ -31,8 +31,8 @@ import {
   type Assessment,
   type DetectorState,
 } from './detector.js';
-import { resolveSettings, type DetectorSettings } from './settings.js';
-import { newSpcState, spcStep, SPC_RULES, type SpcState } from './spc.js';
+import { DEFAULT_SETTINGS, resolveSettings, type DetectorSettings } from './settings.js';
+import { newSpcState, spcStep, SPC_RULES, type SpcBaseline, type SpcState } from './spc.js';
 
 export const SCORE_KIND = 'anomaly_score';
 export const FLAG_KIND = 'anomaly_flag';
@@ -66,6 +66,7 @@ interface Plan {
   line: string;
   settings: DetectorSettings;
   critical: boolean;
+  spcBaseline: SpcBaseline;
 }
 
 /** Which sensors are scored, with what settings (from the plant model; not part of the state). */
@@ -82,9 +83,25 @@ export function planSensors(index: PlantIndex): Map<string, Plan> {
       line: info.path.split('/').slice(0, 2).join('/'),
       settings: resolveSettings(info.intervalMs, info.range, cfg.defaults, own),
       critical: info.config.critical,
+      spcBaseline: spcBaselineOf(
+        own?.spcBaselinePeriod ?? cfg.defaults.spcBaselinePeriod,
+        own?.spcBaseline ?? cfg.defaults.spcBaseline,
+      ),
     });
   }
   return out;
+}
+
+function spcBaselineOf(
+  period: { from: string; to: string } | undefined,
+  count: number | undefined,
+): SpcBaseline {
+  const base: SpcBaseline = { count: count ?? DEFAULT_SETTINGS.spcBaseline };
+  if (period) {
+    base.fromMs = Date.parse(period.from);
+    base.toMs = Date.parse(period.to);
+  }
+  return base;
 }
 
 const utf8 = (s: string) => Buffer.from(s, 'utf8');
@@ -200,15 +217,18 @@ function scoreReading(
   }
   if (plan.critical) {
     const sp = (state.spc[path] ??= newSpcState());
-    const rule = spcStep(sp, plan.settings.spcBaseline, value);
-    if (rule > 0) {
+    const rules = spcStep(sp, plan.spcBaseline, ts, value);
+    if (rules.length > 0) {
+      // One row per reading (the log's key is series + time): the most severe rule is the
+      // value, every rule the reading completes is in the text.
+      const also = rules.length > 1 ? `; also rules ${rules.slice(1).join(', ')}` : '';
       out.emit({
         series: `${path}:spc`,
         kind: SPC_KIND,
         unit: '1',
         ts: ts,
-        value: rule,
-        body: utf8(SPC_RULES[rule]!),
+        value: rules[0]!,
+        body: utf8(`${SPC_RULES[rules[0]!]!}${also}`),
       });
     }
   }

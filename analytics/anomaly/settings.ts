@@ -50,7 +50,7 @@ export function resolveSettings(
   for (const l of layers) {
     if (!l) continue;
     for (const [k, v] of Object.entries(l)) {
-      if (v === undefined || k === 'enabled') continue;
+      if (v === undefined || k === 'enabled' || k === 'spcBaselinePeriod') continue;
       // Durations are written "30m" in the plant model and held in ms here.
       const key = k === 'learn' || k === 'settle' ? `${k}Ms` : k;
       (out as unknown as Record<string, unknown>)[key] = v;

@@ -7,7 +7,6 @@ import {
   type DetectorState,
 } from '../../analytics/anomaly/detector.js';
 import { DEFAULT_SETTINGS as S } from '../../analytics/anomaly/settings.js';
-import { newSpcState, spcStep } from '../../analytics/anomaly/spc.js';
 
 /** Deterministic noise (LCG), so the known signals are the same on every run. */
 function noise(seed: number): () => number {
@@ -81,27 +80,5 @@ describe('anomaly detector on known signals', () => {
     const tail = run(xs.slice(1234), restored, 1234 * 60_000).map((o) => o.score);
     expect([...head, ...tail]).toEqual(whole);
     expect(run(xs).map((o) => o.score)).toEqual(whole);
-  });
-});
-
-describe('SPC rules', () => {
-  const feed = (xs: number[]) => {
-    const st = newSpcState();
-    return xs.map((x) => spcStep(st, 100, x));
-  };
-  const stable = base(100, 3);
-  it('records rule 1 for a point beyond 3 sigma and rule 4 for 8 points on one side', () => {
-    expect(feed([...stable, 50 + 5]).at(-1)).toBe(1);
-    const side = feed([...stable, ...Array.from({ length: 8 }, () => 50.05)]);
-    expect(side.at(-1)).toBe(4);
-  });
-  it('records rule 2 (2 of 3 beyond 2 sigma) and rule 3 (4 of 5 beyond 1 sigma)', () => {
-    const st = newSpcState();
-    for (const x of stable) spcStep(st, 100, x);
-    const sd = st.sigma;
-    expect(feed([...stable, 50 + 2.5 * sd, 50, 50 + 2.5 * sd]).at(-1)).toBe(2);
-    expect(
-      feed([...stable, 50 + 1.5 * sd, 50 + 1.5 * sd, 50, 50 + 1.5 * sd, 50 + 1.5 * sd]).at(-1),
-    ).toBe(3);
   });
 });
