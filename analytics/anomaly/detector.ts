@@ -505,7 +505,8 @@ export function step(
     st.nMu += ca * (nv - st.nMu);
     st.nS += ca * (Math.abs(nv - st.nMu) - st.nS);
     const cs = 1 / (1 + Math.exp(-CAL_K * (cz - CAL_C)));
-    out.score = out.score ** (1 - CAL_W) * cs ** CAL_W;
+    // exp/log rather than `**`: V8's pow is several times slower on this hot path.
+    out.score = Math.exp((1 - CAL_W) * Math.log(out.score) + CAL_W * Math.log(cs));
   }
   st.env = Math.max(st.env * ENV_DECAY, e);
 
