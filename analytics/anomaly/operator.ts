@@ -10,6 +10,7 @@
  *    reading before it, reported when the sensor speaks again;
  *  - `P:spc` (kind spc_violation, value = Western Electric / Nelson rule number).
  */
+import { localParts } from '../../config/local-time.js';
 import type { PlantIndex, SensorInfo } from '../../config/plant-index.js';
 import type { Emitter, Operator } from '../operator.js';
 
@@ -67,6 +68,10 @@ interface Plan {
   settings: DetectorSettings;
   critical: boolean;
   spcBaseline: SpcBaseline;
+  /** The site's UTC offset, cached per UTC hour (seasonal buckets are in site time). */
+  tz: string;
+  offsetHour: number;
+  offsetMs: number;
 }
 
 /** Which sensors are scored, with what settings (from the plant model; not part of the state). */
@@ -83,6 +88,9 @@ export function planSensors(index: PlantIndex): Map<string, Plan> {
       line: info.path.split('/').slice(0, 2).join('/'),
       settings: resolveSettings(info.intervalMs, info.range, cfg.defaults, own),
       critical: info.config.critical,
+      tz: index.model.sites.find((x) => x.id === info.site)?.timezone ?? 'UTC',
+      offsetHour: NaN,
+      offsetMs: 0,
       spcBaseline: spcBaselineOf(
         own?.spcBaselinePeriod ?? cfg.defaults.spcBaselinePeriod,
         own?.spcBaseline ?? cfg.defaults.spcBaseline,
@@ -90,6 +98,15 @@ export function planSensors(index: PlantIndex): Map<string, Plan> {
     });
   }
   return out;
+}
+
+const HOUR_MS = 3_600_000;
+
+/** Offset of the zone's civil time from UTC at `ts` (DST-aware), in ms. */
+function utcOffsetMs(ts: number, tz: string): number {
+  const p = localParts(ts, tz);
+  const local = Date.UTC(p.y, p.m - 1, p.d, p.h, p.mi, p.s);
+  return local - Math.floor(ts / 1000) * 1000;
 }
 
 function spcBaselineOf(
@@ -180,7 +197,12 @@ function scoreReading(
   if (change && (change[1] !== st.ctx || change[0] > st.ctxTs))
     enterContext(st, change[1], change[0]);
   const prevTs = st.lastTs;
-  step(st, plan.settings, ts, value, a);
+  const hour = Math.floor(ts / HOUR_MS);
+  if (hour !== plan.offsetHour) {
+    plan.offsetHour = hour;
+    plan.offsetMs = utcOffsetMs(ts, plan.tz);
+  }
+  step(st, plan.settings, ts, value, a, undefined, plan.offsetMs);
   if (a.gapMs > 0) {
     out.emit({
       series: `${path}:anomaly_gap`,
