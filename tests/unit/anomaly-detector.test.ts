@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
+  enterContext,
   explain,
   newAssessment,
   newState,
@@ -80,5 +81,47 @@ describe('anomaly detector on known signals', () => {
     const tail = run(xs.slice(1234), restored, 1234 * 60_000).map((o) => o.score);
     expect([...head, ...tail]).toEqual(whole);
     expect(run(xs).map((o) => o.score)).toEqual(whole);
+  });
+});
+
+describe('batch context', () => {
+  // Batches of charge (level 10, 30 min), heat (50, 60 min) and idle (5, 60 min), 1-min readings.
+  const PHASES: [number, number, number][] = [
+    [1, 10, 30],
+    [2, 50, 60],
+    [0, 5, 60],
+  ];
+  function batches(count: number, withContext: boolean, spikeAt = -1) {
+    const st = newState(S);
+    const a = newAssessment();
+    const r = noise(11);
+    const flags: { i: number; ctx: number; why: string }[] = [];
+    let i = 0;
+    for (let b = 0; b < count; b++)
+      for (const [ctx, level, minutes] of PHASES) {
+        if (withContext) enterContext(st, ctx, i * 60_000);
+        for (let m = 0; m < minutes; m++, i++) {
+          const x = (i === spikeAt ? 10 : level) + 0.2 * r();
+          step(st, S, i * 60_000, x, a);
+          if (a.changed && a.flag) flags.push({ i, ctx, why: explain(a, st) });
+        }
+      }
+    return flags;
+  }
+
+  it('does not flag the level changes between batch phases it is told about', () => {
+    // 12 batches = 30 h; the first 6 h are the learning period either way.
+    expect(batches(12, true)).toEqual([]);
+    // Without the events the same stream raises flags at phase changes.
+    expect(batches(12, false).length).toBeGreaterThan(0);
+  });
+
+  it('flags a reading at another phase’s level once the phase profile is learnt', () => {
+    // Minute 20 of the heat phase of the 10th batch reads 10: the charge level, a known level,
+    // but not what this point of the heat phase looks like.
+    const at = 9 * 150 + 30 + 20;
+    const flags = batches(12, true, at);
+    expect(flags.map((f) => f.i)).toEqual([at]);
+    expect(flags[0]!.why).toMatch(/robust sigmas (above|below)/);
   });
 });
