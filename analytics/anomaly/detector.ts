@@ -217,6 +217,8 @@ export function scoreOf(evidence: number): number {
 const CUSUM_K = 0.5;
 const CUSUM_H = 12;
 const ASSIGN_Z = 4;
+/** How far a reading may precede its batch phase's start event and still belong to the phase. */
+export const CONTEXT_TOLERANCE = 120_000;
 /** Earlier days (hour-of-day) or weeks (hour-of-week) a seasonal bucket needs to explain a level. */
 const EXPLAIN_DAYS = 3;
 const EXPLAIN_WEEKS = 2;
@@ -269,7 +271,12 @@ export function step(
     st.gS = 0;
   }
   // Within settleMs of a batch phase change a new level is expected (see the batch context below).
-  const inSettle = s.phaseAware && st.ctx >= 0 && ts >= st.ctxTs && ts - st.ctxTs < s.settleMs;
+  // A reading up to CONTEXT_TOLERANCE before the phase began (the operator enters a phase that
+  // early) is ambiguous: gateway and MES clocks disagree by a minute or two, so it may show
+  // either level. It is not judged against either, and teaches neither.
+  const ambiguous = s.phaseAware && st.ctx >= 0 && ts < st.ctxTs;
+  const inSettle =
+    s.phaseAware && st.ctx >= 0 && ts >= st.ctxTs - CONTEXT_TOLERANCE && ts - st.ctxTs < s.settleMs;
   const floor = Math.max(1e-9, 1e-6 * Math.abs(x), 0.02 * st.gS, s.minSigma / SIGMA_PER_MAD);
 
   // Regimes: nearest one, nearest established one.
@@ -396,6 +403,16 @@ export function step(
       // A level this hour of day has shown on several earlier days is no anomaly (a shift start).
       if (earlierDays >= EXPLAIN_DAYS && dz < level) level = dz;
     }
+    if (earlierWeeks < 1 && (seasonal > 0 || level > 0)) {
+      // The neighbouring hours too: a shift start at 06:00 read by a clock a minute slow is at 05:59.
+      for (const nd of [BUCKETS + ((d - BUCKETS + 23) % 24), BUCKETS + ((d - BUCKETS + 1) % 24)]) {
+        if (st.sVisits[nd]! - (st.sWeek[nd] === day ? 1 : 0) < EXPLAIN_DAYS) continue;
+        const nz =
+          Math.abs(x - st.sMu[nd]!) / (SIGMA_PER_MAD * Math.max(st.sS[nd]!, floor, 0.1 * st.gS));
+        if (nz < seasonal) seasonal = nz;
+        if (nz < level) level = nz;
+      }
+    }
     // Likewise, once this hour of the week has been seen in earlier weeks.
     if (earlierWeeks >= EXPLAIN_WEEKS && n > 200 && Math.abs(seasonalZ) < level)
       level = Math.abs(seasonalZ);
@@ -423,7 +440,10 @@ export function step(
   // Batch context: the phase profile explains what every batch does at this point of the phase.
   let phase = 0;
   let settling = false;
-  if (st.ctx >= 0 && ts >= st.ctxTs && s.phaseAware) {
+  if (ambiguous) {
+    settling = level > 0 || seasonal > 0 || shift > 0 || variance > 0;
+    level = seasonal = shift = variance = 0;
+  } else if (st.ctx >= 0 && ts >= st.ctxTs && s.phaseAware) {
     const el = ts - st.ctxTs;
     const k = st.ctx * PHASE_BINS + phaseBin(el);
     // Between batches only the first hours follow a pattern (clean, line clearance); after that

@@ -23,6 +23,7 @@ import {
   type LineContext,
 } from './batch-context.js';
 import {
+  CONTEXT_TOLERANCE,
   enterContext,
   explain,
   formatMs,
@@ -60,6 +61,8 @@ export interface AnomalyState {
   head: number;
   /** Latest event time seen in the log (readings and batch events). */
   clock: number;
+  /** Readings not scored because they were not newer than their sensor's last one. */
+  stale?: number;
 }
 
 interface Plan {
@@ -192,8 +195,15 @@ function scoreReading(
 ): void {
   const path = plan.info.path;
   const st = (state.detectors[path] ??= newState(plan.settings));
+  // A duplicate or a reading older than the last one scored (a resend, a message overtaken, a
+  // gateway's late backlog) is stored but not scored: the detector's state is a function of the
+  // sensor's stream in event-time order, and a stale reading must not move it backwards.
+  if (st.n > 0 && ts <= st.lastTs) {
+    state.stale = (state.stale ?? 0) + 1;
+    return;
+  }
   const lc = state.lines[plan.line];
-  const change = lc ? changeAt(lc, ts) : undefined;
+  const change = lc ? changeAt(lc, ts + CONTEXT_TOLERANCE) : undefined;
   if (change && (change[1] !== st.ctx || change[0] > st.ctxTs))
     enterContext(st, change[1], change[0]);
   const prevTs = st.lastTs;
