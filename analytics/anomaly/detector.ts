@@ -12,14 +12,21 @@
  *  - variance change: short EWMA of |residual| against the regime's scale.
  *  - flatline: a run of identical readings scored by its tail probability under the sensor's
  *    own rate of unchanged steps (quantised sensors repeat values normally, analogue ones don't).
- *  - seasonal: hour-of-week buckets in event time; a level that is normal at some hours but not
- *    at this one (taxi demand on a holiday, HVAC at night).
+ *  - seasonal: hour-of-week buckets in the site's event time; a level that is normal at some
+ *    hours but not at this one (taxi demand on a holiday, HVAC at night). Hour-of-day buckets
+ *    (this hour and its neighbours) stand in while the week is new; a level a bucket has seen on
+ *    3 earlier days or 2 earlier weeks is explained (shift starts, day/night setbacks).
  *  - gaps: a silence longer than gapFactor expected intervals (dropouts), reported on the next reading.
  *  - batch context (operator only: a CSV has none): the line's current batch phase, told by
  *    `enterContext` from the MES events in the log. A phase profile (phase x time since the phase
  *    began) learns the trajectory each phase follows; evidence it explains is not anomalous, and
  *    while a phase's profile is still unlearnt the first `settleMs` after a phase change do not
  *    score level, seasonal, shift or variance evidence (regime changes between phases are normal).
+ *    Once a profile bin has seen 3 batches it decides the level evidence on its own.
+ *
+ * The score is the evidence beyond a decaying envelope of recent evidence (an episode scores at
+ * its onset), self-calibrated against the stream's own history of such evidence. The flag uses
+ * the raw evidence with hysteresis, never during the learning period (`learnMs`).
  */
 import { DEFAULT_SETTINGS, type DetectorSettings } from './settings.js';
 
