@@ -28,18 +28,19 @@
  * its onset), self-calibrated against the stream's own history of such evidence. The flag uses
  * the raw evidence with hysteresis, never during the learning period (`learnMs`).
  */
+import { PHASE_BINS, CONTEXTS, phaseStep } from './phase-profile.js';
+import { ASSIGN_Z, newEvidence, SIGMA_PER_MAD } from './robust.js';
+import { BUCKETS, seasonalStep } from './seasonal.js';
 import { DEFAULT_SETTINGS, type DetectorSettings } from './settings.js';
 
+export { BUCKETS } from './seasonal.js';
+export { CONTEXTS, PHASE_BINS } from './phase-profile.js';
+
+/** Evidence passed to and from the seasonal and phase-profile steps (one object, reused). */
+const ev = newEvidence();
+
 export const REGIMES = 10;
-export const BUCKETS = 168;
-/** Batch contexts: 0 = between batches, 1.. = phases in the order the line first reported them. */
-export const CONTEXTS = 8;
-/** Time since the phase began, in minutes: [0,2) [2,5) [5,10) [10,20) [20,40) [40,80) [80,160) [160,∞). */
-const PHASE_BIN_MIN = [2, 5, 10, 20, 40, 80, 160];
-export const PHASE_BINS = PHASE_BIN_MIN.length + 1;
 const HOUR = 3_600_000;
-const WEEK = 168;
-const SIGMA_PER_MAD = 1.2533;
 
 export const CAUSES = [
   'none',
@@ -196,13 +197,6 @@ export function enterContext(st: DetectorState, ctx: number, ts: number): void {
   st.ctxTs = ts;
 }
 
-function phaseBin(elapsedMs: number): number {
-  const m = elapsedMs / 60_000;
-  let b = 0;
-  while (b < PHASE_BIN_MIN.length && m >= PHASE_BIN_MIN[b]!) b++;
-  return b;
-}
-
 export function newAssessment(): Assessment {
   return {
     score: 0,
@@ -223,14 +217,8 @@ export function scoreOf(evidence: number): number {
 
 const CUSUM_K = 0.5;
 const CUSUM_H = 12;
-const ASSIGN_Z = 4;
 /** How far a reading may precede its batch phase's start event and still belong to the phase. */
 export const CONTEXT_TOLERANCE = 120_000;
-/** Earlier days (hour-of-day) or weeks (hour-of-week) a seasonal bucket needs to explain a level. */
-const EXPLAIN_DAYS = 3;
-const EXPLAIN_WEEKS = 2;
-/** Batches a phase-profile bin needs before it decides the level evidence on its own. */
-const PHASE_AUTHORITY = 3;
 const ENV_GAIN = 0.9;
 const ENV_DECAY = 0.995;
 /**
@@ -243,8 +231,6 @@ const CAL_N = 10_000;
 const CAL_W = 0.65;
 const CAL_C = 4;
 const CAL_K = 2;
-/** Seasonal bucket learning rate floor: ~50 visits of memory. */
-const SEASON_ALPHA = 0.02;
 
 /**
  * Consumes one reading (event time `ts` in ms, value `x`) and fills `out`. Readings must come in
@@ -383,105 +369,24 @@ export function step(
     if (st.flatRun >= 3 && n > 3 * s.warmup) flatline = (s.flagOn * st.flatRun) / (3 * ref);
   }
 
-  // Seasonal: hour-of-week buckets in local event time (offsetMs: the site's UTC offset; a CSV
-  // is read in UTC), counted once the bucket has been visited.
-  let seasonal = 0;
-  let seasonalZ = 0;
-  if (s.seasonal && ab?.seasonal !== false) {
-    const hour = Math.floor((ts + offsetMs) / HOUR);
-    const b = ((hour % WEEK) + WEEK) % WEEK;
-    const week = Math.floor(hour / WEEK);
-    // Hour-of-day buckets: until a weekday has been seen once, what happened at this hour on
-    // earlier days (a shift starting at 06:00) can explain a deviation.
-    const d = BUCKETS + (((hour % 24) + 24) % 24);
-    const day = Math.floor(hour / 24);
-    if (st.sVisits[b]! >= 1 && n > 200) {
-      const ssc = SIGMA_PER_MAD * Math.max(st.sS[b]!, floor, 0.1 * st.gS);
-      seasonalZ = (x - st.sMu[b]!) / ssc;
-      // Only a bucket that explains variance beyond the global level counts.
-      if (st.sS[b]! < 0.7 * st.gS) seasonal = Math.abs(seasonalZ);
-    }
-    const earlierDays = st.sVisits[d]! - (st.sWeek[d] === day ? 1 : 0);
-    const earlierWeeks = st.sVisits[b]! - (st.sWeek[b] === week ? 1 : 0);
-    if (earlierWeeks < 1 && earlierDays >= 1) {
-      const dz =
-        Math.abs(x - st.sMu[d]!) / (SIGMA_PER_MAD * Math.max(st.sS[d]!, floor, 0.1 * st.gS));
-      if (dz < seasonal) seasonal = dz;
-      // A level this hour of day has shown on several earlier days is no anomaly (a shift start).
-      if (earlierDays >= EXPLAIN_DAYS && dz < level) level = dz;
-    }
-    if (earlierWeeks < 1 && (seasonal > 0 || level > 0)) {
-      // The neighbouring hours too: a shift start at 06:00 read by a clock a minute slow is at 05:59.
-      for (const nd of [BUCKETS + ((d - BUCKETS + 23) % 24), BUCKETS + ((d - BUCKETS + 1) % 24)]) {
-        if (st.sVisits[nd]! - (st.sWeek[nd] === day ? 1 : 0) < EXPLAIN_DAYS) continue;
-        const nz =
-          Math.abs(x - st.sMu[nd]!) / (SIGMA_PER_MAD * Math.max(st.sS[nd]!, floor, 0.1 * st.gS));
-        if (nz < seasonal) seasonal = nz;
-        if (nz < level) level = nz;
-      }
-    }
-    // Likewise, once this hour of the week has been seen in earlier weeks.
-    if (earlierWeeks >= EXPLAIN_WEEKS && n > 200 && Math.abs(seasonalZ) < level)
-      level = Math.abs(seasonalZ);
-    if (st.sWeek[d] !== day) {
-      st.sWeek[d] = day;
-      st.sVisits[d]! += 1;
-    }
-    if (st.sN[d] === 0) st.sMu[d] = x;
-    const da = Math.max(1 / (st.sN[d]! + 1), SEASON_ALPHA);
-    const dr = x - st.sMu[d]!;
-    st.sMu[d]! += da * dr;
-    st.sS[d]! += da * (Math.abs(dr) - st.sS[d]!);
-    st.sN[d]! += 1;
-    if (st.sWeek[b] !== week) {
-      st.sWeek[b] = week;
-      st.sVisits[b]! += 1;
-    }
-    const sa = Math.max(1 / (st.sN[b]! + 1), SEASON_ALPHA);
-    const r = x - st.sMu[b]!;
-    st.sMu[b]! += sa * r;
-    st.sS[b]! += sa * (Math.abs(r) - st.sS[b]!);
-    st.sN[b]! += 1;
-  }
-
-  // Batch context: the phase profile explains what every batch does at this point of the phase.
-  let phase = 0;
-  let settling = false;
-  if (ambiguous) {
-    settling = level > 0 || seasonal > 0 || shift > 0 || variance > 0;
-    level = seasonal = shift = variance = 0;
-  } else if (st.ctx >= 0 && ts >= st.ctxTs && s.phaseAware) {
-    const el = ts - st.ctxTs;
-    const k = st.ctx * PHASE_BINS + phaseBin(el);
-    // Between batches only the first hours follow a pattern (clean, line clearance); after that
-    // the line idles or stands by, which the regimes and seasonal baseline describe better.
-    const bin = k - st.ctx * PHASE_BINS;
-    const known = (st.ctx > 0 || bin < PHASE_BINS - 1) && st.pV[k]! >= 2 && st.pN[k]! >= 5;
-    const psc = SIGMA_PER_MAD * Math.max(st.pS[k]!, floor, 0.02 * st.gS);
-    if (st.pN[k] === 0) st.pMu[k] = x;
-    const r = x - st.pMu[k]!;
-    if (known) {
-      phase = Math.abs(r) / psc;
-      // A phase profile seen in several batches is the authority on what this point of the
-      // phase looks like (a value at another phase's level is not normal here); a young one
-      // or the time between batches (aborts, cleaning) only explains.
-      if ((st.ctx > 0 && st.pV[k]! >= PHASE_AUTHORITY) || phase < level) level = phase;
-      if (phase < seasonal) seasonal = phase;
-      if (phase < ASSIGN_Z) shift = variance = 0;
-    } else if (el < s.settleMs) {
-      settling = level > 0 || seasonal > 0 || shift > 0 || variance > 0;
-      level = seasonal = shift = variance = 0;
-    }
-    if (st.pLast[k] !== st.ctxTs) {
-      st.pLast[k] = st.ctxTs;
-      st.pV[k]! += 1;
-    }
-    const pa = Math.max(1 / (st.pN[k]! + 1), SEASON_ALPHA);
-    const rc = known ? Math.max(-3 * psc, Math.min(3 * psc, r)) : r;
-    st.pMu[k]! += pa * rc;
-    st.pS[k]! += pa * (Math.min(Math.abs(r), known ? 4 * psc : Infinity) - st.pS[k]!);
-    st.pN[k]! += 1;
-  }
+  // Seasonal baseline and batch-phase profile: they add evidence and explain some away.
+  ev.level = level;
+  ev.shift = shift;
+  ev.variance = variance;
+  ev.seasonal = 0;
+  ev.seasonalZ = 0;
+  ev.phase = 0;
+  ev.settling = false;
+  if (s.seasonal && ab?.seasonal !== false)
+    seasonalStep(st, x, Math.floor((ts + offsetMs) / HOUR), n, floor, ev);
+  phaseStep(st, s, ts, x, floor, ambiguous, ev);
+  level = ev.level;
+  shift = ev.shift;
+  variance = ev.variance;
+  const seasonal = ev.seasonal;
+  const seasonalZ = ev.seasonalZ;
+  const phase = ev.phase;
+  const settling = ev.settling;
 
   if (ab?.level === false) level = 0;
   if (ab?.shift === false) shift = 0;
