@@ -12,23 +12,51 @@
  *  - variance change: short EWMA of |residual| against the regime's scale.
  *  - flatline: a run of identical readings scored by its tail probability under the sensor's
  *    own rate of unchanged steps (quantised sensors repeat values normally, analogue ones don't).
- *  - seasonal: hour-of-week buckets in event time; a level that is normal at some hours but not
- *    at this one (taxi demand on a holiday, HVAC at night).
+ *  - seasonal: hour-of-week buckets in the site's event time; a level that is normal at some
+ *    hours but not at this one (taxi demand on a holiday, HVAC at night). Hour-of-day buckets
+ *    (this hour and its neighbours) stand in while the week is new; a level a bucket has seen on
+ *    3 earlier days or 2 earlier weeks is explained (shift starts, day/night setbacks).
  *  - gaps: a silence longer than gapFactor expected intervals (dropouts), reported on the next reading.
+ *  - batch context (operator only: a CSV has none): the line's current batch phase, told by
+ *    `enterContext` from the MES events in the log. A phase profile (phase x time since the phase
+ *    began) learns the trajectory each phase follows; evidence it explains is not anomalous, and
+ *    while a phase's profile is still unlearnt the first `settleMs` after a phase change do not
+ *    score level, seasonal, shift or variance evidence (regime changes between phases are normal).
+ *    Once a profile bin has seen 3 batches it decides the level evidence on its own.
+ *
+ * The score is the evidence beyond a decaying envelope of recent evidence (an episode scores at
+ * its onset), self-calibrated against the stream's own history of such evidence. The flag uses
+ * the raw evidence with hysteresis, never during the learning period (`learnMs`).
  */
+import { PHASE_BINS, CONTEXTS, phaseStep } from './phase-profile.js';
+import { ASSIGN_Z, newEvidence, SIGMA_PER_MAD } from './robust.js';
+import { BUCKETS, seasonalStep } from './seasonal.js';
 import { DEFAULT_SETTINGS, type DetectorSettings } from './settings.js';
 
-export const REGIMES = 6;
-export const BUCKETS = 168;
-const HOUR = 3_600_000;
-const WEEK = 168;
-const SIGMA_PER_MAD = 1.2533;
+export { BUCKETS } from './seasonal.js';
+export { CONTEXTS, PHASE_BINS } from './phase-profile.js';
 
-export const CAUSES = ['none', 'level', 'shift', 'variance', 'flatline', 'seasonal'] as const;
+/** Evidence passed to and from the seasonal and phase-profile steps (one object, reused). */
+const ev = newEvidence();
+
+export const REGIMES = 10;
+const HOUR = 3_600_000;
+
+export const CAUSES = [
+  'none',
+  'level',
+  'shift',
+  'variance',
+  'flatline',
+  'seasonal',
+  'settling',
+] as const;
 export type Cause = (typeof CAUSES)[number];
 
 export interface DetectorState {
   n: number;
+  /** Event time of the first reading (learning period). */
+  firstTs: number;
   lastTs: number;
   lastX: number;
   /** Expected interval (ms): configured, or the median of the first gaps. */
@@ -40,6 +68,8 @@ export interface DetectorState {
   rS: number[];
   rW: number[];
   rN: number[];
+  /** 1 when the regime formed while a batch phase settled: an expected level, usable at once. */
+  rOk: number[];
   cur: number;
   cusP: number;
   cusN: number;
@@ -60,6 +90,19 @@ export interface DetectorState {
   calm: number;
   /** Decaying envelope of recent evidence: the score reports evidence beyond it (novelty). */
   env: number;
+  /** Self-calibration: EWMA mean and mean absolute deviation of the novel evidence. */
+  nMu: number;
+  nS: number;
+  /** Batch context (-1: none known) and when it began (event time). */
+  ctx: number;
+  ctxTs: number;
+  /** Phase profile per (context, elapsed bin): robust level, scale, readings, phase visits. */
+  pMu: number[];
+  pS: number[];
+  pN: number[];
+  pV: number[];
+  /** ctxTs of the visit that last touched each bin (counts visits, not readings). */
+  pLast: number[];
 }
 
 /** The result of one step; one object reused across calls. */
@@ -75,7 +118,15 @@ export interface Assessment {
   /** Length of the silence before this reading when it exceeds gapFactor intervals, else 0. */
   gapMs: number;
   /** Ablation switches are in settings; these are the component values for diagnostics. */
-  parts: { level: number; shift: number; variance: number; flatline: number; seasonal: number };
+  parts: {
+    level: number;
+    shift: number;
+    variance: number;
+    flatline: number;
+    seasonal: number;
+    /** Robust z against the batch phase profile (0 when there is none yet). */
+    phase: number;
+  };
 }
 
 /** Components can be switched off to measure what each contributes (eval ablation). */
@@ -88,11 +139,14 @@ export interface Ablation {
   regimes?: boolean;
   /** Score raw evidence instead of evidence beyond the recent envelope. */
   envelope?: boolean;
+  /** Score without the self-calibration against the stream's own evidence history. */
+  calibration?: boolean;
 }
 
 export function newState(s: DetectorSettings = DEFAULT_SETTINGS): DetectorState {
   return {
     n: 0,
+    firstTs: -1,
     lastTs: -1,
     lastX: 0,
     dt: s.intervalMs,
@@ -103,6 +157,7 @@ export function newState(s: DetectorSettings = DEFAULT_SETTINGS): DetectorState 
     rS: new Array<number>(REGIMES).fill(0),
     rW: new Array<number>(REGIMES).fill(0),
     rN: new Array<number>(REGIMES).fill(0),
+    rOk: new Array<number>(REGIMES).fill(0),
     cur: -1,
     cusP: 0,
     cusN: 0,
@@ -112,15 +167,34 @@ export function newState(s: DetectorSettings = DEFAULT_SETTINGS): DetectorState 
     c1: 0,
     flatRun: 0,
     runRef: 0,
-    sMu: new Array<number>(BUCKETS).fill(0),
-    sS: new Array<number>(BUCKETS).fill(0),
-    sN: new Array<number>(BUCKETS).fill(0),
-    sWeek: new Array<number>(BUCKETS).fill(-1),
-    sVisits: new Array<number>(BUCKETS).fill(0),
+    sMu: new Array<number>(BUCKETS + 24).fill(0),
+    sS: new Array<number>(BUCKETS + 24).fill(0),
+    sN: new Array<number>(BUCKETS + 24).fill(0),
+    sWeek: new Array<number>(BUCKETS + 24).fill(-1),
+    sVisits: new Array<number>(BUCKETS + 24).fill(0),
     flag: false,
     calm: 0,
     env: 0,
+    nMu: 0,
+    nS: 0,
+    ctx: -1,
+    ctxTs: 0,
+    pMu: new Array<number>(CONTEXTS * PHASE_BINS).fill(0),
+    pS: new Array<number>(CONTEXTS * PHASE_BINS).fill(0),
+    pN: new Array<number>(CONTEXTS * PHASE_BINS).fill(0),
+    pV: new Array<number>(CONTEXTS * PHASE_BINS).fill(0),
+    pLast: new Array<number>(CONTEXTS * PHASE_BINS).fill(-1),
   };
+}
+
+/**
+ * The sensor's line entered batch context `ctx` at event time `ts` (a phase began, or the batch
+ * ended: context 0). Called by the operator in log order, before the readings that follow.
+ */
+export function enterContext(st: DetectorState, ctx: number, ts: number): void {
+  const c = Math.max(0, Math.min(CONTEXTS - 1, ctx));
+  st.ctx = c;
+  st.ctxTs = ts;
 }
 
 export function newAssessment(): Assessment {
@@ -132,7 +206,7 @@ export function newAssessment(): Assessment {
     flag: false,
     changed: false,
     gapMs: 0,
-    parts: { level: 0, shift: 0, variance: 0, flatline: 0, seasonal: 0 },
+    parts: { level: 0, shift: 0, variance: 0, flatline: 0, seasonal: 0, phase: 0 },
   };
 }
 
@@ -143,11 +217,20 @@ export function scoreOf(evidence: number): number {
 
 const CUSUM_K = 0.5;
 const CUSUM_H = 12;
-const ASSIGN_Z = 4;
+/** How far a reading may precede its batch phase's start event and still belong to the phase. */
+export const CONTEXT_TOLERANCE = 120_000;
 const ENV_GAIN = 0.9;
 const ENV_DECAY = 0.995;
-/** Seasonal bucket learning rate floor: ~50 visits of memory. */
-const SEASON_ALPHA = 0.02;
+/**
+ * Self-calibration (in the spirit of HTM's anomaly likelihood): novel evidence is also read
+ * against this stream's own history of novel evidence (EWMA mean and mean absolute deviation
+ * over ~CAL_N readings), so a quiet series' unusual moment ranks with a noisy series' one.
+ * The score is the weighted geometric mean of the absolute and the self-relative score.
+ */
+const CAL_N = 10_000;
+const CAL_W = 0.65;
+const CAL_C = 4;
+const CAL_K = 2;
 
 /**
  * Consumes one reading (event time `ts` in ms, value `x`) and fills `out`. Readings must come in
@@ -160,6 +243,7 @@ export function step(
   x: number,
   out: Assessment,
   ab?: Ablation,
+  offsetMs = 0,
 ): Assessment {
   const n = ++st.n;
   const alpha = Math.max(1 / n, Math.LN2 / s.halfLife);
@@ -179,7 +263,14 @@ export function step(
     st.gMu = x;
     st.gS = 0;
   }
-  const floor = Math.max(1e-9, 1e-6 * Math.abs(x), 0.02 * st.gS);
+  // Within settleMs of a batch phase change a new level is expected (see the batch context below).
+  // A reading up to CONTEXT_TOLERANCE before the phase began (the operator enters a phase that
+  // early) is ambiguous: gateway and MES clocks disagree by a minute or two, so it may show
+  // either level. It is not judged against either, and teaches neither.
+  const ambiguous = s.phaseAware && st.ctx >= 0 && ts < st.ctxTs;
+  const inSettle =
+    s.phaseAware && st.ctx >= 0 && ts >= st.ctxTs - CONTEXT_TOLERANCE && ts - st.ctxTs < s.settleMs;
+  const floor = Math.max(1e-9, 1e-6 * Math.abs(x), 0.02 * st.gS, s.minSigma / SIGMA_PER_MAD);
 
   // Regimes: nearest one, nearest established one.
   let best = -1;
@@ -194,7 +285,7 @@ export function step(
       bz = z;
       best = j;
     }
-    if (st.rN[j]! >= s.warmup && z < estZ) {
+    if ((st.rN[j]! >= s.warmup || st.rOk[j] === 1) && z < estZ) {
       estZ = z;
       estR = r;
     }
@@ -206,7 +297,12 @@ export function step(
   // CUSUM and variance against the regime the reading belongs to (before updating it).
   let shift = 0;
   let variance = 0;
-  if (best >= 0 && bz <= ASSIGN_Z && st.rN[best]! >= s.warmup) {
+  if (inSettle) {
+    // What a phase change does to the residuals is not a drift or a variance change.
+    st.cusP = 0;
+    st.cusN = 0;
+    st.fast = 0.8;
+  } else if (best >= 0 && bz <= ASSIGN_Z && st.rN[best]! >= s.warmup) {
     if (best !== st.cur) {
       st.cusP = 0;
       st.cusN = 0;
@@ -241,6 +337,7 @@ export function step(
     st.rS[best]! += a * (Math.min(Math.abs(r), 4 * sc) - st.rS[best]!);
     st.rW[best]! += 1;
     st.rN[best]! += 1;
+    if (inSettle) st.rOk[best] = 1;
   } else {
     let k = 0;
     for (let j = 1; j < REGIMES; j++) if (st.rW[j]! < st.rW[k]!) k = j;
@@ -248,6 +345,7 @@ export function step(
     st.rS[k] = best >= 0 ? st.rS[best]! : 0;
     st.rW[k] = 1;
     st.rN[k] = 1;
+    st.rOk[k] = inSettle ? 1 : 0;
     st.cur = k;
     st.cusP = 0;
     st.cusN = 0;
@@ -271,29 +369,24 @@ export function step(
     if (st.flatRun >= 3 && n > 3 * s.warmup) flatline = (s.flagOn * st.flatRun) / (3 * ref);
   }
 
-  // Seasonal: hour-of-week buckets in event time (UTC), counted once the bucket has been visited.
-  let seasonal = 0;
-  let seasonalZ = 0;
-  if (s.seasonal && ab?.seasonal !== false) {
-    const hour = Math.floor(ts / HOUR);
-    const b = ((hour % WEEK) + WEEK) % WEEK;
-    const week = Math.floor(hour / WEEK);
-    if (st.sVisits[b]! >= 1 && n > 200) {
-      const ssc = SIGMA_PER_MAD * Math.max(st.sS[b]!, floor, 0.1 * st.gS);
-      seasonalZ = (x - st.sMu[b]!) / ssc;
-      // Only a bucket that explains variance beyond the global level counts.
-      if (st.sS[b]! < 0.7 * st.gS) seasonal = Math.abs(seasonalZ);
-    }
-    if (st.sWeek[b] !== week) {
-      st.sWeek[b] = week;
-      st.sVisits[b]! += 1;
-    }
-    const sa = Math.max(1 / (st.sN[b]! + 1), SEASON_ALPHA);
-    const r = x - st.sMu[b]!;
-    st.sMu[b]! += sa * r;
-    st.sS[b]! += sa * (Math.abs(r) - st.sS[b]!);
-    st.sN[b]! += 1;
-  }
+  // Seasonal baseline and batch-phase profile: they add evidence and explain some away.
+  ev.level = level;
+  ev.shift = shift;
+  ev.variance = variance;
+  ev.seasonal = 0;
+  ev.seasonalZ = 0;
+  ev.phase = 0;
+  ev.settling = false;
+  if (s.seasonal && ab?.seasonal !== false)
+    seasonalStep(st, x, Math.floor((ts + offsetMs) / HOUR), n, floor, ev);
+  phaseStep(st, s, ts, x, floor, ambiguous, ev);
+  level = ev.level;
+  shift = ev.shift;
+  variance = ev.variance;
+  const seasonal = ev.seasonal;
+  const seasonalZ = ev.seasonalZ;
+  const phase = ev.phase;
+  const settling = ev.settling;
 
   if (ab?.level === false) level = 0;
   if (ab?.shift === false) shift = 0;
@@ -305,6 +398,7 @@ export function step(
   p.variance = variance;
   p.flatline = flatline;
   p.seasonal = seasonal;
+  p.phase = phase;
   let e = level;
   let cause: Cause = level > 0 ? 'level' : 'none';
   let z = level * levelSign;
@@ -330,17 +424,29 @@ export function step(
   }
   if (n <= s.warmup) e = 0;
   out.evidence = e;
-  out.cause = e > 0 ? cause : 'none';
+  out.cause = e > 0 ? cause : settling ? 'settling' : 'none';
   out.z = z;
   // The score is the evidence beyond what recent readings already showed, so one episode scores
   // high at its onset instead of on every reading (the flag and explanation keep the raw evidence).
   const novel = ab?.envelope === false ? e : e - ENV_GAIN * st.env;
   out.score = scoreOf(novel);
+  if (ab?.calibration !== false) {
+    const nv = novel > 0 ? novel : 0;
+    const ca = Math.max(1 / n, 1 / CAL_N);
+    const cz = (nv - st.nMu) / Math.max(st.nS, 0.05);
+    st.nMu += ca * (nv - st.nMu);
+    st.nS += ca * (Math.abs(nv - st.nMu) - st.nS);
+    const cs = 1 / (1 + Math.exp(-CAL_K * (cz - CAL_C)));
+    // exp/log rather than `**`: V8's pow is several times slower on this hot path.
+    out.score = Math.exp((1 - CAL_W) * Math.log(out.score) + CAL_W * Math.log(cs));
+  }
   st.env = Math.max(st.env * ENV_DECAY, e);
 
   // Flag with hysteresis: on at flagOn, off after holdReadings readings below flagOff.
   const was = st.flag;
-  if (e >= s.flagOn) {
+  if (st.firstTs < 0) st.firstTs = ts;
+  const learning = ts - st.firstTs < s.learnMs;
+  if (e >= s.flagOn && !learning) {
     st.flag = true;
     st.calm = 0;
   } else if (st.flag) {
@@ -376,6 +482,8 @@ export function explain(a: Assessment, st: DetectorState): string {
       return `flatline: ${a.z + 1} identical readings (${formatMs((a.z + 1) * st.dt)}), unusual for this sensor`;
     case 'seasonal':
       return `${Math.abs(a.z).toFixed(1)} robust sigmas ${a.z >= 0 ? 'above' : 'below'} this hour's usual level`;
+    case 'settling':
+      return 'settling after a batch phase change (a new level is expected, not yet learnt)';
   }
 }
 

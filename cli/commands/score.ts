@@ -29,7 +29,7 @@ export function registerScore(program: Command): void {
         throw new CliError(`cannot read ${o.csv}: ${(err as Error).message}`);
       }
       try {
-        const rows = scoreCsv(text, resolveSettings(0));
+        const rows = scoreCsv(text, resolveSettings(0, undefined));
         writeFileSync(o.out, formatScores(rows));
         process.stdout.write(`scored ${rows.length} rows into ${o.out}\n`);
       } catch (err) {

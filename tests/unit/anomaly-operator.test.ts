@@ -17,7 +17,9 @@ import { openStore, type Store } from '../../store/store.js';
 import { testPlant } from '../helpers/plant-fixture.js';
 import { tempDir } from '../helpers/tmp.js';
 
-const model = plantSchema.parse(testPlant({ machines: 1 }));
+// Flags are held back during a sensor's learning period (default 6 h); these streams are 33 min.
+const withLearn = <T extends object>(m: T) => ({ ...m, anomaly: { defaults: { learn: '5m' } } });
+const model = plantSchema.parse(withLearn(testPlant({ machines: 1 })));
 const index = buildPlantIndex(model);
 const sensor = index.sensors.find((s) => s.kind !== 'energy' && s.kind !== 'state')!;
 let dirs: ReturnType<typeof tempDir>[] = [];
@@ -37,7 +39,10 @@ function points(n: number): [number, number][] {
   let x = 7;
   return Array.from({ length: n }, (_, i) => {
     x = (Math.imul(x, 1664525) + 1013904223) >>> 0;
-    const v = 20 + x / 2 ** 32 + (i === 900 ? 15 : 0) + (i >= 1400 ? 6 : 0);
+    // Watts on a 0–500 kW meter: ~2 kW noise, a 150 kW spike and a 60 kW (12 % of span) shift,
+    // large against both the noise and the detector's deadband (2 % of the declared range).
+    const v =
+      200_000 + 2_000 * (x / 2 ** 32) + (i === 900 ? 150_000 : 0) + (i >= 1400 ? 60_000 : 0);
     return [Date.parse('2026-03-02T00:00:00Z') + i * sensor.intervalMs, v];
   });
 }
@@ -126,7 +131,7 @@ describe('SPC on a critical sensor, served by GET /api/v1/anomalies', () => {
     };
     const cfg = input.sites[0]!.lines[0]!.machines[0]!.sensors.find((s) => s.id === sensor.sensor)!;
     cfg.critical = true;
-    const idx = buildPlantIndex(plantSchema.parse(input));
+    const idx = buildPlantIndex(plantSchema.parse(withLearn(input)));
     const s = open();
     ingest(s, points(2000));
     new OperatorRunner(s, idx, [anomalyOperator(idx) as Operator<unknown>], {
