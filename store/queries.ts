@@ -151,7 +151,19 @@ export class LogQueries {
     series: number;
     lastPos: number;
   } {
-    // COUNT(*) on the log scans an index; fine for stats at human request rates.
+    // One read transaction: the analytics worker inserts derived rows on its own connection,
+    // and counts taken at two moments would not add up. COUNT(*) on the log scans an index;
+    // fine for stats at human request rates.
+    return this.db.transaction(() => this.countsNow()).deferred();
+  }
+
+  private countsNow(): {
+    readings: number;
+    derivedRows: number;
+    deadLetters: number;
+    series: number;
+    lastPos: number;
+  } {
     const rows = (this.db.prepare('SELECT COUNT(*) AS n FROM log').get() as { n: number }).n;
     const derivedRows = (
       this.db

@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { VictoriaMetrics } from '../../sinks/influx/testkit/victoria-metrics.js';
 import { testPlant, writePlant } from '../helpers/plant-fixture.js';
-import { addDevice, startChild, type PlantPulseChild } from '../helpers/plantpulse-process.js';
+import { addDevice, apiFetch, startChild, type PlantPulseChild } from '../helpers/plantpulse-process.js';
 import { tempDir } from '../helpers/tmp.js';
 import { Ledger, Publisher, waitFor, type CrashClock } from './crash-support/publisher.js';
 import { acknowledgedCount, settle } from './crash-support/settle.js';
@@ -104,7 +104,7 @@ describe('disk full under QoS 1 load (real child process, tmpfs data dir)', () =
       await Promise.all(publishers.map((p) => p.close()));
     });
     const acks = () => acknowledgedCount(ledgers);
-    const metrics = async () => (await fetch(`${child.httpUrl}/metrics`)).text();
+    const metrics = async () => (await apiFetch(`${child.httpUrl}/metrics`)).text();
     const health = async () => (await (await fetch(`${child.httpUrl}/health`)).json()) as Json;
 
     for (const p of publishers) p.startProducing();

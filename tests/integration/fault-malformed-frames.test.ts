@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import type { MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testPlant, writePlant } from '../helpers/plant-fixture.js';
-import { addDevice, startChild, type PlantPulseChild } from '../helpers/plantpulse-process.js';
+import { addDevice, apiFetch, startChild, type PlantPulseChild } from '../helpers/plantpulse-process.js';
 import { tempDir } from '../helpers/tmp.js';
 import { badFrameCases, type BadFrameCase } from './crash-support/bad-frames.js';
 import { crashSeed } from './crash-support/prng.js';
@@ -125,7 +125,7 @@ describe('malformed MQTT frames on raw sockets', () => {
     running = false;
     await good;
 
-    const metrics = await (await fetch(`${pp.httpUrl}/metrics`)).text();
+    const metrics = await (await apiFetch(`${pp.httpUrl}/metrics`)).text();
     const alive = pp.child.exitCode === null && pp.child.signalCode === null;
     await endAll(device);
     const exitCode = await pp.stop();

@@ -15,7 +15,7 @@ import { readFileSync } from 'node:fs';
 import type { MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { VictoriaMetrics } from '../../sinks/influx/testkit/victoria-metrics.js';
-import { startChild, type PlantPulseChild } from '../helpers/plantpulse-process.js';
+import { apiFetch, startChild, type PlantPulseChild } from '../helpers/plantpulse-process.js';
 import { testPlant, writePlant } from '../helpers/plant-fixture.js';
 import { tempDir } from '../helpers/tmp.js';
 import {
@@ -75,7 +75,7 @@ describe(`InfluxDB-compatible server down for ${OUTAGE_S} s under load`, () => {
   it(
     'keeps the backlog on disk, drains it after the outage, and loses or duplicates nothing',
     async () => {
-      const metrics = async () => (await fetch(`${pp.httpUrl}/metrics`)).text();
+      const metrics = async () => (await apiFetch(`${pp.httpUrl}/metrics`)).text();
       const caughtUp = async () => {
         const health = (await (await fetch(`${pp.httpUrl}/health`)).json()) as Json;
         const cursor = /cursor (\d+)/.exec(health.components['sink:influx'].detail ?? '');
