@@ -17,7 +17,12 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { VictoriaMetrics } from '../../sinks/influx/testkit/victoria-metrics.js';
 import { testPlant, writePlant } from '../helpers/plant-fixture.js';
-import { addDevice, apiFetch, startChild, type PlantPulseChild } from '../helpers/plantpulse-process.js';
+import {
+  addDevice,
+  apiFetch,
+  startChild,
+  type PlantPulseChild,
+} from '../helpers/plantpulse-process.js';
 import { tempDir } from '../helpers/tmp.js';
 import { Ledger, Publisher, waitFor, type CrashClock } from './crash-support/publisher.js';
 import { acknowledgedCount, settle } from './crash-support/settle.js';

@@ -14,7 +14,12 @@ import { join } from 'node:path';
 import type { MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testPlant, writePlant } from '../helpers/plant-fixture.js';
-import { addDevice, apiFetch, startChild, type PlantPulseChild } from '../helpers/plantpulse-process.js';
+import {
+  addDevice,
+  apiFetch,
+  startChild,
+  type PlantPulseChild,
+} from '../helpers/plantpulse-process.js';
 import { tempDir } from '../helpers/tmp.js';
 import { badFrameCases, type BadFrameCase } from './crash-support/bad-frames.js';
 import { crashSeed } from './crash-support/prng.js';
