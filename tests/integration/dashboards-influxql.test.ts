@@ -20,7 +20,7 @@ import { OperatorRunner } from '../../analytics/runner.js';
 import { createOperators } from '../../analytics/registry.js';
 import { parsePlantModel } from '../../config/load.js';
 import { buildPlantIndex } from '../../config/plant-index.js';
-import { Influxd } from '../../dashboards/testkit/influxd.js';
+import { Influxd } from '../../sinks/influx/testkit/influxd.js';
 import {
   interpolate,
   intervalFor,

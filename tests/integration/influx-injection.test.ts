@@ -15,7 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PointFormatter, type ShipRow } from '../../sinks/influx/points.js';
 import { testPlant } from '../helpers/plant-fixture.js';
 import { tempDir } from '../helpers/tmp.js';
-import { Influxd } from './support/influxd.js';
+import { Influxd } from '../../sinks/influx/testkit/influxd.js';
 import { connectDevice, endAll, startInProcess, type InProcess } from './support/harness.js';
 
 const tmp = tempDir('plantpulse-influxd-');
@@ -28,7 +28,7 @@ const visible = (s: string) => s.replace(/\n/g, '\\n').replace(/\r/g, '\\r');
 beforeAll(async () => {
   influx = await Influxd.start(`${tmp.dir}/influxd`);
   for (const db of ['device_text', 'tags', 'backslash'])
-    await influx.query(`CREATE DATABASE ${db}`);
+    await influx.series(undefined, `CREATE DATABASE ${db}`);
   env = await startInProcess({ plant: testPlant({ machines: 1 }), devices: ['gw1'] });
   gw1 = await connectDevice(env, 'gw1');
 });
@@ -92,25 +92,25 @@ describe('text a device sends', () => {
 
     const lines = shippedLines();
     expect(lines.split('\n')).toHaveLength(3);
-    expect(await influx.write('device_text', lines)).toEqual({ status: 204, error: '' });
+    expect(await influx.writeStatus('device_text', lines)).toEqual({ status: 204, error: '' });
 
-    expect((await influx.query('SHOW MEASUREMENTS', 'device_text'))[0]!.values).toEqual([
+    expect((await influx.series('device_text', 'SHOW MEASUREMENTS'))[0]!.values).toEqual([
       ['batch_event'],
       ['power'],
     ]);
-    const [events] = await influx.query(
-      'SELECT "batch", "product", "phase", "unit", "value", "event", "line", "site" FROM "batch_event"',
+    const [events] = await influx.series(
       'device_text',
+      'SELECT "batch", "product", "phase", "unit", "value", "event", "line", "site" FROM "batch_event"',
     );
     expect(events!.values).toEqual([
       [T0, visible(text.batch), text.product, null, text.unit, 1200, 'start', 'l1', 't'],
       [T0 + 1, visible(text.batch), null, visible(text.phase), null, null, 'phase', 'l1', 't'],
     ]);
-    const fields = (await influx.query('SHOW FIELD KEYS FROM "batch_event"', 'device_text'))[0]!;
+    const fields = (await influx.series('device_text', 'SHOW FIELD KEYS FROM "batch_event"'))[0]!;
     expect(fields.values.map((v) => v[0])).toEqual(['batch', 'phase', 'product', 'unit', 'value']);
-    const tags = (await influx.query('SHOW TAG KEYS FROM "batch_event"', 'device_text'))[0]!;
+    const tags = (await influx.series('device_text', 'SHOW TAG KEYS FROM "batch_event"'))[0]!;
     expect(tags.values.map((v) => v[0])).toEqual(['event', 'line', 'site']);
-    const [power] = await influx.query('SELECT * FROM "power"', 'device_text');
+    const [power] = await influx.series('device_text', 'SELECT * FROM "power"');
     expect(power!.columns).toEqual(['time', 'line', 'machine', 'sensor', 'site', 'value']);
     // 12.5 kW, stored in the canonical unit W
     expect(power!.values).toEqual([[T0, 'l1', 'm1', 'power', 't', 12_500]]);
@@ -161,26 +161,26 @@ describe('free-form tag values (derived series keys)', () => {
     })[0]!;
     const f = formatterFor(keys);
     const lines = keys.map((_, i) => f.format(row(i))!);
-    expect(await influx.write('tags', lines.join('\n'))).toEqual({ status: 204, error: '' });
+    expect(await influx.writeStatus('tags', lines.join('\n'))).toEqual({ status: 204, error: '' });
 
-    const [tv] = await influx.query(
-      'SHOW TAG VALUES FROM "anomaly_score" WITH KEY = "series"',
+    const [tv] = await influx.series(
       'tags',
+      'SHOW TAG VALUES FROM "anomaly_score" WITH KEY = "series"',
     );
     expect(tv!.values.map((v) => v[1] as string).sort()).toEqual(keys.map(visible).sort());
-    expect((await influx.query('SHOW MEASUREMENTS', 'tags'))[0]!.values).toEqual([
+    expect((await influx.series('tags', 'SHOW MEASUREMENTS'))[0]!.values).toEqual([
       ['anomaly_score'],
     ]);
-    expect((await influx.query('SHOW TAG KEYS', 'tags'))[0]!.values).toEqual([['series']]);
-    const perSeries = await influx.query(
-      'SELECT count("value") FROM "anomaly_score" GROUP BY "series"',
+    expect((await influx.series('tags', 'SHOW TAG KEYS'))[0]!.values).toEqual([['series']]);
+    const perSeries = await influx.series(
       'tags',
+      'SELECT count("value") FROM "anomaly_score" GROUP BY "series"',
     );
     expect(perSeries).toHaveLength(keys.length);
     expect(perSeries.every((s) => s.values[0]![1] === 1)).toBe(true);
     // Each key's point carries its own value: nothing was shifted between lines.
     const byKey = new Map(perSeries.map((s) => [s.tags!.series!, s]));
-    const [points] = await influx.query('SELECT "value", "series" FROM "anomaly_score"', 'tags');
+    const [points] = await influx.series('tags', 'SELECT "value", "series" FROM "anomaly_score"');
     for (const [, value, series] of points!.values as [number, number, string][]) {
       expect(visible(keys[value]!)).toBe(series);
     }
@@ -191,19 +191,19 @@ describe('free-form tag values (derived series keys)', () => {
     const keys = ['a\\b', 'end\\', '\\,x=1', 'x\\ y=1 z', 'q\\"', '\\\n,evil=1 value=666 1'];
     const f = formatterFor(keys);
     for (let i = 0; i < keys.length; i++) {
-      const r = await influx.write('backslash', f.format(row(i))!);
+      const r = await influx.writeStatus('backslash', f.format(row(i))!);
       // InfluxDB 1.x rejects a tag value ending in "\\" (2.x and VictoriaMetrics accept it):
       // the sink then dead-letters that one line (PP_ERR_SINK_REJECTED), nothing else.
       expect([204, 400], r.error).toContain(r.status);
     }
-    expect((await influx.query('SHOW MEASUREMENTS', 'backslash'))[0]!.values).toEqual([
+    expect((await influx.series('backslash', 'SHOW MEASUREMENTS'))[0]!.values).toEqual([
       ['anomaly_score'],
     ]);
-    expect((await influx.query('SHOW TAG KEYS', 'backslash'))[0]!.values).toEqual([['series']]);
-    expect((await influx.query('SHOW FIELD KEYS', 'backslash'))[0]!.values).toEqual([
+    expect((await influx.series('backslash', 'SHOW TAG KEYS'))[0]!.values).toEqual([['series']]);
+    expect((await influx.series('backslash', 'SHOW FIELD KEYS'))[0]!.values).toEqual([
       ['value', 'float'],
     ]);
-    const [points] = await influx.query('SELECT "value" FROM "anomaly_score"', 'backslash');
+    const [points] = await influx.series('backslash', 'SELECT "value" FROM "anomaly_score"');
     // at most one point per line, each with the value its own line carried
     const values = (points?.values ?? []).map((v) => v[1] as number);
     expect(new Set(values).size).toBe(values.length);

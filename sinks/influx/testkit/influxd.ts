@@ -1,12 +1,12 @@
 /**
- * Runs Debian's `influxd` (InfluxDB 1.x) for the dashboard query test: a temp config with
+ * Runs Debian's `influxd` (InfluxDB 1.x) for the dashboard query and line-protocol injection tests: a temp config with
  * every listener on a free loopback port, temp data/meta/WAL directories, usage reporting
  * and the self-monitor store off. Not used by PlantPulse itself.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { freePort } from '../../sinks/influx/testkit/victoria-metrics.js';
+import { freePort } from './victoria-metrics.js';
 
 export const INFLUXD_BINARY = process.env.PLANTPULSE_INFLUXD_BINARY ?? 'influxd';
 
@@ -124,6 +124,25 @@ export class Influxd {
     const doc = JSON.parse(text) as { results?: QueryResult[]; error?: string };
     if (doc.error) return [{ error: doc.error }];
     return doc.results ?? [];
+  }
+
+  /** The series of a single statement, without a database for server-wide statements; throws on its error. */
+  async series(db: string | undefined, q: string): Promise<NonNullable<QueryResult['series']>> {
+    const body = new URLSearchParams({ q, epoch: 'ms', ...(db ? { db } : {}) });
+    const r = await fetch(`${this.url}/query`, { method: 'POST', body });
+    const doc = (await r.json()) as { results?: QueryResult[]; error?: string };
+    const err = doc.error ?? doc.results?.[0]?.error;
+    if (err) throw new Error(`InfluxQL ${q}: ${err}`);
+    return doc.results?.[0]?.series ?? [];
+  }
+
+  /** Writes line protocol (ms) and reports the answer instead of throwing: for tests of refusals. */
+  async writeStatus(db: string, lines: string): Promise<{ status: number; error: string }> {
+    const r = await fetch(`${this.url}/write?db=${encodeURIComponent(db)}&precision=ms`, {
+      method: 'POST',
+      body: lines,
+    });
+    return { status: r.status, error: r.status === 204 ? '' : await r.text() };
   }
 
   /** Line protocol through the 1.x /write endpoint, millisecond timestamps. */
