@@ -1,5 +1,10 @@
 /**
- * Do analytics checkpoints stall ingest? `npm run bench:checkpoint-stall [-- --seconds 30]`
+ * What does an analytics checkpoint cost? `npm run bench:checkpoint-stall [-- --seconds 30]`
+ *
+ * Written when operators ran on the ingest event loop, this bench found the cause of the ingest
+ * p99 misses below: a step that saves a checkpoint blocked the loop for 100+ ms. Analytics now
+ * runs in a worker thread (analytics/worker.ts), so these blocks delay analytics, not PUBACKs;
+ * the bench still measures them (the worker's step and snapshot cost) with the same harness.
  *
  * The end-to-end answer (bench:ingest's fixed-rate case: p99 11.6 ms over 10 s but 92.7 ms over
  * 45 s) needs a quiet machine. This bench measures the cause directly and is robust to a busy
@@ -146,21 +151,18 @@ async function main(): Promise<void> {
       `steps with a checkpoint:    wall p50 ${quantile(wall(ck), 0.5).toFixed(1)} ms, p99 ${quantile(wall(ck), 0.99).toFixed(1)} ms, max ${Math.max(...wall(ck)).toFixed(1)} ms; CPU mean ${mean(cpu(ck)).toFixed(1)} ms`,
       `checkpoint state: ${checkpointBytes.map((c) => `${c.name} ${(c.bytes / 1024).toFixed(0)} KiB`).join(', ')}`,
       `group commit of ${PER_TICK} readings: p50 ${quantile(commitMs, 0.5).toFixed(2)} ms, p99 ${quantile(commitMs, 0.99).toFixed(2)} ms`,
-      `verdict: a step that checkpoints costs ${(mean(cpu(ck)) / Math.max(1e-9, mean(cpu(plain)))).toFixed(0)}× the CPU of an ordinary step (${mean(cpu(ck)).toFixed(0)} ms, all of it on the event loop); its wall time adds the WAL write and fsync of the snapshot, and on a busy machine the wait for a core. Every PUBACK due meanwhile waits.`,
+      `verdict: a step that checkpoints costs ${(mean(cpu(ck)) / Math.max(1e-9, mean(cpu(plain)))).toFixed(0)}× the CPU of an ordinary step (${mean(cpu(ck)).toFixed(0)} ms); its wall time adds the write and fsync of the snapshot. In PlantPulse this runs on the analytics worker thread, not on the ingest event loop.`,
     ];
     process.stdout.write(lines.join('\n') + '\n');
-    const target = `≤ ${BUDGET_MS} ms (the analytics tick budget)`;
     const maxCk = Math.max(...wall(ck));
     writeBenchFile(
       'checkpoint-stall',
       [
-        figure('longest event-loop block by a step with a checkpoint', round(maxCk), 'ms', {
+        figure('longest analytics step with a checkpoint (worker thread)', round(maxCk), 'ms', {
           baseline: round(Math.max(...wall(plain))),
           baselineName: 'longest step without a checkpoint',
-          target,
-          met: maxCk <= BUDGET_MS,
         }),
-        figure('p50 block of a step with a checkpoint', round(quantile(wall(ck), 0.5)), 'ms', {
+        figure('p50 analytics step with a checkpoint', round(quantile(wall(ck), 0.5)), 'ms', {
           baseline: round(quantile(wall(plain), 0.5)),
           baselineName: 'p50 step without a checkpoint',
         }),
