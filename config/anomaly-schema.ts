@@ -56,7 +56,7 @@ export const detectorSettingsSchema = z.strictObject({
     .min(20)
     .optional()
     .describe(
-      'Readings forming the SPC baseline of a critical sensor when no baseline period is given (default 500).',
+      'Readings forming the SPC baseline of a critical sensor when no baseline period is given (default: its first day of readings, at least 500).',
     ),
   spcBaselinePeriod: z
     .strictObject({

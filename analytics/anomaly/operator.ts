@@ -96,7 +96,7 @@ export function planSensors(index: PlantIndex): Map<string, Plan> {
       offsetMs: 0,
       spcBaseline: spcBaselineOf(
         own?.spcBaselinePeriod ?? cfg.defaults.spcBaselinePeriod,
-        own?.spcBaseline ?? cfg.defaults.spcBaseline,
+        own?.spcBaseline ?? cfg.defaults.spcBaseline ?? firstDayOf(info.intervalMs),
       ),
     });
   }
@@ -110,6 +110,16 @@ function utcOffsetMs(ts: number, tz: string): number {
   const p = localParts(ts, tz);
   const local = Date.UTC(p.y, p.m - 1, p.d, p.h, p.mi, p.s);
   return local - Math.floor(ts / 1000) * 1000;
+}
+
+/**
+ * Default SPC baseline without a configured period: the sensor's first day of readings (at least
+ * DEFAULT_SETTINGS.spcBaseline), so the limits include a day's normal cycle. 500 readings of a
+ * 5 s sensor are 42 minutes: limits that narrow flagged every room's daily swing (the demo
+ * raised ~170 SPC alerts in two simulated days).
+ */
+function firstDayOf(intervalMs: number): number {
+  return Math.max(DEFAULT_SETTINGS.spcBaseline, Math.ceil(86_400_000 / Math.max(1, intervalMs)));
 }
 
 function spcBaselineOf(
@@ -147,7 +157,8 @@ export function anomalyOperator(index: PlantIndex): Operator<AnomalyState> {
   return {
     name: 'anomaly',
     // 2: batch context (phase profiles, settling, held-back readings) in the state.
-    version: 2,
+    // 3: the default SPC baseline is the first day of readings.
+    version: 3,
     init: () => ({
       detectors: {},
       spc: {},

@@ -131,7 +131,9 @@ describe('SPC on a critical sensor, served by GET /api/v1/anomalies', () => {
     };
     const cfg = input.sites[0]!.lines[0]!.machines[0]!.sensors.find((s) => s.id === sensor.sensor)!;
     cfg.critical = true;
-    const idx = buildPlantIndex(plantSchema.parse(withLearn(input)));
+    const idx = buildPlantIndex(
+      plantSchema.parse({ ...input, anomaly: { defaults: { learn: '5m', spcBaseline: 500 } } }),
+    );
     const s = open();
     ingest(s, points(2000));
     new OperatorRunner(s, idx, [anomalyOperator(idx) as Operator<unknown>], {
