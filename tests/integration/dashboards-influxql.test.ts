@@ -73,6 +73,9 @@ const PLANT =
   co2: { factor: 0.128 }
 maintenance:
   learning: 4h
+anomaly:
+  # SPC limits from the first 500 readings (default: a day), so the one simulated day has violations.
+  defaults: { spcBaseline: 500 }
 alerts:
   rules:
     - { id: running, signal: power, condition: { type: above, threshold: 5, clear: 2 }, severity: info }
