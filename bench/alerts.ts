@@ -6,7 +6,7 @@
  * around thresholds, with anomaly flags, so alerts open, re-open, escalate and resolve.
  * Writes bench/results/alerts.json.
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { alertsOperator } from '../alerts/operator.js';
@@ -15,6 +15,7 @@ import { OperatorRunner } from '../analytics/runner.js';
 import { loadPlantModel } from '../config/load.js';
 import { buildPlantIndex, type PlantIndex } from '../config/plant-index.js';
 import { openStore, type Store } from '../store/store.js';
+import { figure, writeBenchFile } from './lib/figures.js';
 
 const SENSORS = 100;
 const STEPS = 3_000; // readings per sensor, 5 s apart: ~4 h of event time
@@ -102,34 +103,12 @@ process.stdout.write(
   `alert evaluation keeps ${((alerts.rate / base.rate) * 100).toFixed(0)} % of the log read rate\n`,
 );
 
-mkdirSync('bench/results', { recursive: true });
-writeFileSync(
-  'bench/results/alerts.json',
-  JSON.stringify(
-    {
-      bench: 'alerts',
-      figures: [
-        {
-          metric: 'alert operator throughput (example rules, 100 sensors)',
-          value: Math.round(alerts.rate),
-          unit: 'records/s',
-          baseline: Math.round(base.rate),
-          baselineName: 'same runner, no-op operator',
-          target: null,
-          met: null,
-        },
-        {
-          metric: 'alert transitions in the run',
-          value: alerts.transitions,
-          unit: 'transitions',
-          baseline: null,
-          baselineName: null,
-          target: null,
-          met: null,
-        },
-      ],
-    },
-    null,
-    2,
-  ) + '\n',
-);
+writeBenchFile('alerts', [
+  figure(
+    'alert operator throughput (example rules, 100 sensors)',
+    Math.round(alerts.rate),
+    'records/s',
+    { baseline: Math.round(base.rate), baselineName: 'same runner, no-op operator' },
+  ),
+  figure('alert transitions in the run', alerts.transitions, 'transitions'),
+]);

@@ -7,7 +7,6 @@
  * and the memory a sensor's state takes (heap and JSON checkpoint). Writes bench/results/anomaly.json
  * for `npm run bench`; `--quick` scores a quarter as many.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
 import type { DerivedRow, LogRecord } from '../analytics/operator.js';
 import { anomalyOperator } from '../analytics/anomaly/operator.js';
 import { newAssessment, newState, step } from '../analytics/anomaly/detector.js';
@@ -16,7 +15,7 @@ import { parsePlantModel } from '../config/load.js';
 import { buildPlantIndex } from '../config/plant-index.js';
 import { FIXTURE_PLANT } from '../simulator/fixtures.js';
 import type { SeriesRow } from '../store/series.js';
-import { quickMode } from './lib/figures.js';
+import { figure, quickMode, writeBenchFile } from './lib/figures.js';
 
 const TARGET = 500_000;
 const SENSORS = 100;
@@ -152,51 +151,35 @@ const fig = (
   baselineValue: number | null,
   baselineName: string | null,
   target: number | null,
-) => ({
-  metric,
-  value: Math.round(value * 10) / 10,
-  unit,
-  baseline: baselineValue === null ? null : Math.round(baselineValue),
-  baselineName,
-  target: target === null ? null : `≥ ${k(target)}/s`,
-  met: target === null ? null : value >= target,
-});
-mkdirSync('bench/results', { recursive: true });
-writeFileSync(
-  'bench/results/anomaly.json',
-  `${JSON.stringify(
-    {
-      bench: 'anomaly',
-      figures: [
-        fig(
-          'detector core, readings scored per second per core',
-          core.perSec,
-          'readings/s',
-          base,
-          'EWMA z-score (same run)',
-          TARGET,
-        ),
-        fig(
-          'operator path without SQLite, readings per second per core',
-          opRate,
-          'readings/s',
-          core.perSec,
-          'detector core',
-          TARGET,
-        ),
-        {
-          metric: 'detector state per sensor (heap)',
-          value: global.gc ? Math.round(core.heap / 102.4) / 10 : null,
-          unit: 'KiB',
-          baseline: null,
-          baselineName: null,
-          target: null,
-          met: null,
-        },
-        fig('detector checkpoint per sensor (JSON)', core.json / 1024, 'KiB', null, null, null),
-      ],
-    },
-    null,
-    2,
-  )}\n`,
-);
+) =>
+  figure(metric, Math.round(value * 10) / 10, unit, {
+    baseline: baselineValue === null ? null : Math.round(baselineValue),
+    baselineName,
+    target: target === null ? null : `≥ ${k(target)}/s`,
+    met: target === null ? null : value >= target,
+  });
+writeBenchFile('anomaly', [
+  fig(
+    'detector core, readings scored per second per core',
+    core.perSec,
+    'readings/s',
+    base,
+    'EWMA z-score (same run)',
+    TARGET,
+  ),
+  fig(
+    'operator path without SQLite, readings per second per core',
+    opRate,
+    'readings/s',
+    core.perSec,
+    'detector core',
+    TARGET,
+  ),
+  // NaN (null in the file) when node ran without --expose-gc.
+  figure(
+    'detector state per sensor (heap)',
+    global.gc ? Math.round(core.heap / 102.4) / 10 : NaN,
+    'KiB',
+  ),
+  fig('detector checkpoint per sensor (JSON)', core.json / 1024, 'KiB', null, null, null),
+]);

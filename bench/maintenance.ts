@@ -12,7 +12,7 @@
  * Target for the waveform path: 1,000 sensors at one 8,192-sample block a minute each
  * (≈ 17 blocks/s) on one core. Writes bench/results/maintenance.json.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+
 import { anomalyOperator } from '../analytics/anomaly/operator.js';
 import { defectFrequencies } from '../analytics/maintenance/bearing.js';
 import { waveformFeatures } from '../analytics/maintenance/features.js';
@@ -21,16 +21,7 @@ import type { DerivedRow, LogRecord, Operator, OperatorContext } from '../analyt
 import { parsePlantModel } from '../config/load.js';
 import { buildPlantIndex } from '../config/plant-index.js';
 import type { SeriesRow } from '../store/series.js';
-
-interface Figure {
-  metric: string;
-  value: number;
-  unit: string;
-  baseline: number | null;
-  baselineName: string | null;
-  target: string | null;
-  met: boolean | null;
-}
+import { writeBenchFile, type Figure } from './lib/figures.js';
 
 const RATE = 25_600;
 const bearing = { balls: 9, ballDiameterMm: 7.94, pitchDiameterMm: 39.04, contactAngleDeg: 0 };
@@ -169,8 +160,4 @@ for (const f of figures)
       (f.target ? ` — target ${f.target}: ${f.met ? 'met' : 'short'}` : ''),
   );
 console.log(`(checksum ${sink.toFixed(1)})`);
-mkdirSync('bench/results', { recursive: true });
-writeFileSync(
-  'bench/results/maintenance.json',
-  JSON.stringify({ bench: 'maintenance', figures }, null, 2) + '\n',
-);
+writeBenchFile('maintenance', figures);

@@ -14,7 +14,7 @@
  * The measuring runs in a child process so its peak RSS is the report's, not the generator's.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
@@ -26,6 +26,7 @@ import { buildEnergyReport } from '../reports/energy-report.js';
 import { exportEnergyReport, renderReport, REPORT_FORMATS } from '../reports/render.js';
 import { openDatabase } from '../store/db.js';
 import { generateEnergyRecords, plantYaml, type PlantShape } from './lib/energy-records.js';
+import { writeBenchFile } from './lib/figures.js';
 
 const SHAPE: PlantShape = { site: 'bp', tz: 'Europe/Zurich', lines: 40, machines: 5 };
 const MONTH = '2026-03';
@@ -191,11 +192,7 @@ async function main(): Promise<void> {
         met: null,
       },
     ];
-    mkdirSync('bench/results', { recursive: true });
-    writeFileSync(
-      'bench/results/report.json',
-      `${JSON.stringify({ bench: 'report', figures }, null, 2)}\n`,
-    );
+    writeBenchFile('report', figures);
     process.stdout.write('wrote bench/results/report.json\n');
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -10,7 +10,7 @@
  *
  * Writes bench/results/security.json. Uses openssl for a throw-away PKI.
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect, type IClientOptions } from 'mqtt';
@@ -20,21 +20,12 @@ import { DeviceCredentials } from '../broker/credentials.js';
 import { startPlantPulse, type RunningPlantPulse } from '../runtime/plantpulse.js';
 import { makePki } from '../security/testkit/pki.js';
 import { ApiTokens } from '../security/tokens.js';
+import { writeBenchFile, type Figure } from './lib/figures.js';
 
 const API_REQUESTS = 4_000;
 const API_CONCURRENCY = 16;
 const MESSAGES = 5_000;
 const CONNECTS = 100;
-
-interface Figure {
-  metric: string;
-  value: number;
-  unit: string;
-  baseline: number | null;
-  baselineName: string | null;
-  target: string | null;
-  met: boolean | null;
-}
 
 function plant(dir: string, http: Record<string, unknown>): string {
   const file = join(dir, `plant-${Math.random().toString(36).slice(2)}.yaml`);
@@ -243,11 +234,7 @@ async function main(): Promise<void> {
       `${f.metric}: ${f.value.toLocaleString('en')} ${f.unit} (baseline ${f.baselineName}: ${f.baseline?.toLocaleString('en')}; ratio ${ratio})\n`,
     );
   }
-  mkdirSync('bench/results', { recursive: true });
-  writeFileSync(
-    'bench/results/security.json',
-    JSON.stringify({ bench: 'security', figures }, null, 2) + '\n',
-  );
+  writeBenchFile('security', figures);
 }
 
 await main();
