@@ -3,9 +3,9 @@
  * every listener on a free loopback port, temp data/meta/WAL directories, usage reporting
  * and the self-monitor store off. Not used by PlantPulse itself.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { ServerProcess } from './server-process.js';
 import { freePort } from './victoria-metrics.js';
 
 export const INFLUXD_BINARY = process.env.PLANTPULSE_INFLUXD_BINARY ?? 'influxd';
@@ -21,18 +21,12 @@ export interface QueryResult {
   }[];
 }
 
-export class Influxd {
-  private child: ChildProcess | undefined;
-  private exited: Promise<void> = Promise.resolve();
-  readonly output: string[] = [];
-
+export class Influxd extends ServerProcess {
   private constructor(
     readonly dir: string,
-    readonly port: number,
-  ) {}
-
-  get url(): string {
-    return `http://127.0.0.1:${this.port}`;
+    port: number,
+  ) {
+    super(port);
   }
 
   static async start(dir: string): Promise<Influxd> {
@@ -76,43 +70,14 @@ export class Influxd {
   }
 
   private async launch(conf: string): Promise<void> {
-    const child = spawn(INFLUXD_BINARY, ['run', '-config', conf], {
-      stdio: ['ignore', 'pipe', 'pipe'],
+    await this.spawnAndWait({
+      binary: INFLUXD_BINARY,
+      args: ['run', '-config', conf],
       env: { ...process.env, INFLUXDB_REPORTING_DISABLED: 'true' },
+      aptPackage: 'influxdb',
+      health: { path: '/ping', ok: (r) => r.status === 204 },
+      startTimeoutMs: 30_000,
     });
-    this.child = child;
-    const keep = (b: Buffer) => {
-      this.output.push(b.toString());
-      if (this.output.length > 200) this.output.shift();
-    };
-    child.stdout!.on('data', keep);
-    child.stderr!.on('data', keep);
-    this.exited = new Promise((res) => child.once('exit', () => res()));
-    const failed = new Promise<never>((_, rej) =>
-      child.once('error', (err) =>
-        rej(new Error(`cannot run ${INFLUXD_BINARY}: ${err.message} (apt-get install influxdb)`)),
-      ),
-    );
-    const deadline = Date.now() + 30_000;
-    for (;;) {
-      if (child.exitCode !== null) throw new Error(`influxd exited: ${this.output.join('')}`);
-      const ok = await Promise.race([
-        fetch(`${this.url}/ping`).then(
-          (r) => r.status === 204,
-          () => false,
-        ),
-        failed,
-      ]);
-      if (ok) return;
-      if (Date.now() > deadline) throw new Error(`influxd did not start: ${this.output.join('')}`);
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  }
-
-  async stop(): Promise<void> {
-    const c = this.child;
-    if (c && c.exitCode === null && c.signalCode === null) c.kill('SIGTERM');
-    await this.exited;
   }
 
   /** Runs InfluxQL statements (POST /query); throws on an HTTP error. */

@@ -6,8 +6,8 @@
  * VictoriaMetrics keeps duplicate samples unless -dedup.minScrapeInterval is set, so an export
  * shows every line that arrived: exactly what an exactly-once check needs.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
+import { ServerProcess } from './server-process.js';
 
 export const VM_BINARY = process.env.PLANTPULSE_VM_BINARY ?? 'victoria-metrics';
 
@@ -28,22 +28,12 @@ export async function freePort(): Promise<number> {
   });
 }
 
-export class VictoriaMetrics {
-  private child: ChildProcess | undefined;
-  private exited: Promise<void> = Promise.resolve();
-  readonly output: string[] = [];
-
+export class VictoriaMetrics extends ServerProcess {
   private constructor(
     readonly dataDir: string,
-    readonly port: number,
-  ) {}
-
-  get url(): string {
-    return `http://127.0.0.1:${this.port}`;
-  }
-
-  get pid(): number | undefined {
-    return this.child?.pid;
+    port: number,
+  ) {
+    super(port);
   }
 
   static async start(dataDir: string, port?: number): Promise<VictoriaMetrics> {
@@ -54,9 +44,9 @@ export class VictoriaMetrics {
 
   /** (Re)starts the server on the same port and data directory, and waits until it answers. */
   async launch(): Promise<void> {
-    const child = spawn(
-      VM_BINARY,
-      [
+    await this.spawnAndWait({
+      binary: VM_BINARY,
+      args: [
         `-httpListenAddr=127.0.0.1:${this.port}`,
         `-storageDataPath=${this.dataDir}`,
         '-retentionPeriod=100y',
@@ -64,46 +54,10 @@ export class VictoriaMetrics {
         '-search.disableCache',
         '-loggerLevel=ERROR',
       ],
-      { stdio: ['ignore', 'pipe', 'pipe'] },
-    );
-    this.child = child;
-    const keep = (b: Buffer) => {
-      this.output.push(b.toString());
-      if (this.output.length > 200) this.output.shift();
-    };
-    child.stdout!.on('data', keep);
-    child.stderr!.on('data', keep);
-    this.exited = new Promise((res) => child.once('exit', () => res()));
-    const failed = new Promise<never>((_, rej) =>
-      child.once('error', (err) =>
-        rej(
-          new Error(`cannot run ${VM_BINARY}: ${err.message} (apt-get install victoria-metrics)`),
-        ),
-      ),
-    );
-    const deadline = Date.now() + 20_000;
-    for (;;) {
-      if (child.exitCode !== null)
-        throw new Error(`victoria-metrics exited: ${this.output.join('')}`);
-      const ok = await Promise.race([
-        fetch(`${this.url}/health`).then(
-          (r) => r.ok,
-          () => false,
-        ),
-        failed,
-      ]);
-      if (ok) return;
-      if (Date.now() > deadline)
-        throw new Error(`victoria-metrics did not start: ${this.output.join('')}`);
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  }
-
-  /** Graceful stop (SIGTERM: flushes what it accepted), or SIGKILL. */
-  async stop(signal: 'SIGTERM' | 'SIGKILL' = 'SIGTERM'): Promise<void> {
-    const c = this.child;
-    if (c && c.exitCode === null && c.signalCode === null) c.kill(signal);
-    await this.exited;
+      aptPackage: 'victoria-metrics',
+      health: { path: '/health', ok: (r) => r.ok },
+      startTimeoutMs: 20_000,
+    });
   }
 
   /** Makes recently written samples visible to queries and exports. */
