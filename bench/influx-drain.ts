@@ -110,7 +110,7 @@ async function main(): Promise<void> {
     const drainS = (performance.now() - started) / 1000;
     const drain = reports.slice(drainFrom);
 
-    const series = await vm.export('{__name__="power_value"}');
+    const series = await vm.exportSettled('{__name__="power_value"}', ROWS);
     const samples = series.reduce((s, x) => s + x.values.length, 0);
     const result = {
       date: new Date().toISOString(),

@@ -164,8 +164,6 @@ describe('disk full under QoS 1 load (real child process, tmpfs data dir)', () =
       'the sink to catch up after the disk-full episode',
       30_000,
     );
-    const onServer = await vm.export('{__name__="power_value"}');
-    const shippedDistinct = onServer.reduce((n, s) => n + new Set(s.timestamps).size, 0);
     const exitCode = await child.stop();
     const log = readLog(
       join(dataDir, LOG_FILE),
@@ -173,6 +171,8 @@ describe('disk full under QoS 1 load (real child process, tmpfs data dir)', () =
       true,
     );
     const result = compare(log, ledgers);
+    const onServer = await vm.exportSettled('{__name__="power_value"}', result.stored);
+    const shippedDistinct = onServer.reduce((n, s) => n + new Set(s.timestamps).size, 0);
     const errorLines = child.logs.filter((l) => typeof l.level === 'number' && l.level >= 50);
     const fullLines = child.logs.filter((l) => /disk of the data dir is full/.test(String(l.msg)));
     const backLines = child.logs.filter((l) => /commits work again/.test(String(l.msg)));

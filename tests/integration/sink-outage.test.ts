@@ -101,7 +101,7 @@ describe('InfluxDB sink through an outage of the server', () => {
   it('ships live readings while the server is up', async () => {
     await publish(0, WARM);
     await waitFor(caughtUp, 'the sink to catch up', 60_000);
-    const [one] = await vm.export('{__name__="power_value",machine="m1"}');
+    const [one] = await vm.exportSettled('{__name__="power_value",machine="m1"}', WARM);
     expect(one!.values).toHaveLength(WARM);
   });
 
@@ -142,7 +142,7 @@ describe('InfluxDB sink through an outage of the server', () => {
     const n = WARM + OUTAGE;
     const ts = Array.from({ length: n }, (_, i) => T0 + i);
     const values = Array.from({ length: n }, (_, i) => (i % 500) * 1000); // kW → W
-    const power = await vm.export('{__name__="power_value"}');
+    const power = await vm.exportSettled('{__name__="power_value"}', n * MACHINES);
     expect(power.map((s) => s.metric.machine).sort()).toEqual(SENSORS);
     for (const s of power) {
       expect(s.timestamps.length).toBe(n); // no duplicate, no gap
@@ -153,14 +153,20 @@ describe('InfluxDB sink through an outage of the server', () => {
     // (Compared while no line is shipped in between: analytics may still be emitting.)
     let samples = -1;
     let shipped = -2;
-    await waitFor(async () => {
-      const before = metricValue(await metrics(), 'plantpulse_influx_shipped_lines_total');
-      // PlantPulse's own metrics (self-metrics.ts) are written beside the log, not shipped from it.
-      const all = await vm.export('{__name__=~".+",__name__!~"plantpulse_.*"}');
-      samples = all.reduce((sum, s) => sum + s.values.length, 0);
-      shipped = metricValue(await metrics(), 'plantpulse_influx_shipped_lines_total');
-      return before === shipped;
-    }, 'a quiet moment');
+    await waitFor(
+      async () => {
+        const before = metricValue(await metrics(), 'plantpulse_influx_shipped_lines_total');
+        // PlantPulse's own metrics (self-metrics.ts) are written beside the log, not shipped from it.
+        const all = await vm.export('{__name__=~".+",__name__!~"plantpulse_.*"}');
+        samples = all.reduce((sum, s) => sum + s.values.length, 0);
+        shipped = metricValue(await metrics(), 'plantpulse_influx_shipped_lines_total');
+        // samples < shipped is VictoriaMetrics still making accepted rows searchable (see
+        // exportSettled); samples > shipped would be a duplicate, and fails below.
+        return before === shipped && samples >= shipped;
+      },
+      'a quiet moment with every shipped line searchable',
+      30_000,
+    );
     expect(samples).toBe(shipped);
     const health = (await (await fetch(`${pp.httpUrl}/health`)).json()) as Json;
     expect(health.components['sink:influx'].ready).toBe(true);
