@@ -209,7 +209,7 @@ export class InfluxShipper {
       const body = whole ? batch.body : batch.body.slice(batch.offsets[from], batch.offsets[to]);
       let err: unknown;
       try {
-        await this.post(body, this.abort.signal);
+        await this.postOnce(body);
       } catch (e) {
         err = e ?? new Error('write failed');
       }
@@ -242,6 +242,23 @@ export class InfluxShipper {
       }
       const mid = from + Math.ceil((to - from) / 2);
       return (await this.sendRange(batch, from, mid)) && this.sendRange(batch, mid, to);
+    }
+  }
+
+  /**
+   * The InfluxDB client adds an abort listener to a request's signal and never removes it: with
+   * the shipper's long-lived stop signal every request ever sent would stay reachable (a leak of
+   * one closure per request, and Node's MaxListenersExceededWarning during an outage). Each
+   * request gets its own signal instead, linked to the stop signal only while it is in flight.
+   */
+  private async postOnce(body: string): Promise<void> {
+    const request = new AbortController();
+    const stop = () => request.abort();
+    this.abort.signal.addEventListener('abort', stop, { once: true });
+    try {
+      await this.post(body, request.signal);
+    } finally {
+      this.abort.signal.removeEventListener('abort', stop);
     }
   }
 

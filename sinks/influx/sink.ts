@@ -190,11 +190,16 @@ export class InfluxSink {
           undefined,
         );
         log.debug({ err: (err as Error).message, delay }, 'InfluxDB schema check failed; retrying');
+        // The listener goes with its timer: one left per retry would pile up on the long-lived signal.
         await new Promise<void>((res) => {
-          const t = setTimeout(res, delay);
-          this.schemaAbort.signal.addEventListener('abort', () => (clearTimeout(t), res()), {
-            once: true,
-          });
+          const signal = this.schemaAbort.signal;
+          const done = () => {
+            clearTimeout(t);
+            signal.removeEventListener('abort', done);
+            res();
+          };
+          const t = setTimeout(done, delay);
+          signal.addEventListener('abort', done, { once: true });
         });
       }
     }

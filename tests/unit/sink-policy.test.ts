@@ -6,6 +6,7 @@
  * Retry-After, 5xx retries without dropping, and the cursor moves only after confirmation.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { getEventListeners } from 'node:events';
 import { gunzipSync } from 'node:zlib';
 import { InfluxDB } from '@influxdata/influxdb-client';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -73,14 +74,21 @@ function rows(n: number): void {
   );
 }
 
-function start(events: ShipperEvents = {}, batchLines = 100): void {
+function start(
+  events: ShipperEvents = {},
+  batchLines = 100,
+  onRequest: (signal: AbortSignal) => void = () => undefined,
+): void {
   const transport = new InfluxDB({ url, timeout: 5000 }).transport;
   const path = '/api/v2/write?org=&bucket=plantpulse&precision=ms';
   shipper = new InfluxShipper(
     store.db,
     store.cursors,
     new PointFormatter(undefined, (id) => store.series.byIdOf(id)),
-    (body, signal) => transport.request(path, body, { method: 'POST', gzipThreshold: 0, signal }),
+    (body, signal) => {
+      onRequest(signal);
+      return transport.request(path, body, { method: 'POST', gzipThreshold: 0, signal });
+    },
     {
       cursor: 'sink:influx',
       batchLines,
@@ -194,6 +202,34 @@ describe('sink error policy (real HTTP server)', () => {
     const far = 1_700_000_000_000 + 10 * 365 * 86_400_000;
     expect(store.retention.run(far).raw).toBe(0);
     expect(store.queries.counts().readings).toBe(20);
+  });
+});
+
+describe('request signals', () => {
+  // The client adds an abort listener to a request's signal and never removes it: a signal
+  // shared by every request would keep each one reachable for the life of the process.
+  it('gives each request its own signal, and stop() still aborts the one in flight', async () => {
+    rows(5);
+    const signals: AbortSignal[] = [];
+    let failures = 0;
+    handler = (lines, res) => {
+      if (failures++ < 20) res.writeHead(503).end();
+      else accept(lines, res);
+    };
+    start({}, 100, (sig) => signals.push(sig));
+    await until(caughtUp, 'the retries to succeed');
+    expect(signals.length).toBe(21);
+    expect(new Set(signals).size).toBe(signals.length);
+    for (const sig of signals)
+      expect(getEventListeners(sig, 'abort').length).toBeLessThanOrEqual(1);
+
+    handler = () => undefined; // never answers: the next request stays in flight
+    commitRows(store, [{ series, ts: 1_800_000_000_000, value: 1, quality: 0, body: null }]);
+    await until(() => signals.length === 22, 'the next request');
+    const inFlight = signals.at(-1)!;
+    await shipper!.stop();
+    shipper = undefined;
+    expect(inFlight.aborted).toBe(true);
   });
 });
 
