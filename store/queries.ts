@@ -142,11 +142,13 @@ export class LogQueries {
 
   /**
    * `readings` counts what devices sent (readings, waveform blocks, batch events), not the rows
-   * analytics operators derived from them; `derivedRows` counts those.
+   * analytics operators derived from them; `derivedRows` counts those, and `actionRows` the
+   * acknowledgements and resolutions people recorded through the API (alerts/actions.ts).
    */
   counts(): {
     readings: number;
     derivedRows: number;
+    actionRows: number;
     deadLetters: number;
     series: number;
     lastPos: number;
@@ -160,6 +162,7 @@ export class LogQueries {
   private countsNow(): {
     readings: number;
     derivedRows: number;
+    actionRows: number;
     deadLetters: number;
     series: number;
     lastPos: number;
@@ -172,7 +175,15 @@ export class LogQueries {
         )
         .get() as { n: number }
     ).n;
-    const readings = rows - derivedRows;
+    // The kind is spelled here rather than imported: store/ sits below alerts/.
+    const actionRows = (
+      this.db
+        .prepare(
+          "SELECT COUNT(*) AS n FROM log WHERE series IN (SELECT id FROM series WHERE kind = 'alert_action')",
+        )
+        .get() as { n: number }
+    ).n;
+    const readings = rows - derivedRows - actionRows;
     const deadLetters = (
       this.db.prepare('SELECT COUNT(*) AS n FROM dead_letters').get() as { n: number }
     ).n;
@@ -180,7 +191,7 @@ export class LogQueries {
     // Positions may have gaps (an ignored duplicate uses one up); the last row's position is what consumers reach.
     const lastPos =
       (this.db.prepare('SELECT MAX(pos) AS n FROM log').get() as { n: number | null }).n ?? 0;
-    return { readings, derivedRows, deadLetters, series, lastPos };
+    return { readings, derivedRows, actionRows, deadLetters, series, lastPos };
   }
 
   deadLettersByReason(): { code: string; count: number }[] {

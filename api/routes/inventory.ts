@@ -38,6 +38,9 @@ export const inventoryRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, deps)
             derivedRows: z
               .number()
               .describe('rows analytics operators derived (anomaly scores, energy, wear)'),
+            actionRows: z
+              .number()
+              .describe('alert acknowledgements and resolutions people recorded through the API'),
             deadLetters: z.number().describe('rows in the dead-letter table'),
             series: z.number(),
             logPosition: z.number(),
@@ -62,6 +65,7 @@ export const inventoryRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, deps)
       return {
         readings: c.readings,
         derivedRows: c.derivedRows,
+        actionRows: c.actionRows,
         deadLetters: c.deadLetters,
         series: c.series,
         logPosition: c.lastPos,

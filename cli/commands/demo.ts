@@ -57,13 +57,15 @@ export function registerDemo(program: Command): void {
         log,
         bootstrapAdminToken: bootstrapTokenFromEnv(),
       });
-      // The demo's API needs a token like any other: a fresh viewer token each start (rotated, audited).
-      const viewerToken = new ApiTokens(pp.store.db, pp.store.audit).add(
-        'demo-viewer',
-        'viewer',
-        'system',
-        { replace: true },
-      );
+      // The demo's API needs tokens like any other: fresh ones each start (rotated, audited), one
+      // per role a first-time user acts in, so the energy report and alert acknowledgement can be
+      // tried without first learning `plantpulse tokens add`.
+      const tokens = new ApiTokens(pp.store.db, pp.store.audit);
+      const demoToken = (role: 'viewer' | 'energy' | 'maintenance') =>
+        tokens.add(`demo-${role}`, role, 'system', { replace: true });
+      const viewerToken = demoToken('viewer');
+      const energyToken = demoToken('energy');
+      const maintenanceToken = demoToken('maintenance');
       const ac = new AbortController();
       let sim: Promise<void> = Promise.resolve();
       stopOnSignals(async () => {
@@ -82,6 +84,7 @@ export function registerDemo(program: Command): void {
       const http = `http://localhost:${pp.httpPort}`;
       const sensor = pp.index.sensors.find((s) => s.kind === 'power') ?? pp.index.sensors[0]!;
       const dev = sensor.device ?? '';
+      const month = new Date().toISOString().slice(0, 7); // the month the demo is writing
       process.stderr.write(
         [
           '',
@@ -91,10 +94,14 @@ export function registerDemo(program: Command): void {
           `  MQTT   mqtt://localhost:${pp.mqttPort}`,
           `  HTTP   ${http}    (API reference: ${http}/docs)`,
           '',
-          `  API token (role viewer, new each start): ${viewerToken}`,
-          `  TOKEN=${viewerToken}`,
+          '  API tokens (new each start; send as Authorization: Bearer …):',
+          `  TOKEN=${viewerToken}    # viewer: read plant data`,
+          `  ENERGY_TOKEN=${energyToken}    # energy: also export reports`,
+          `  MAINT_TOKEN=${maintenanceToken}    # maintenance: also ack and resolve alerts`,
           `  curl -s -H "Authorization: Bearer $TOKEN" ${http}/api/v1/stats`,
           `  curl -s -H "Authorization: Bearer $TOKEN" '${http}/api/v1/readings?sensor=${sensor.path}'`,
+          `  curl -s -H "Authorization: Bearer $TOKEN" '${http}/api/v1/alerts?state=active'`,
+          `  curl -s -H "Authorization: Bearer $ENERGY_TOKEN" -o report.pdf '${http}/api/v1/reports/energy?month=${month}&format=pdf'`,
           `  (more tokens: plantpulse tokens add --data-dir ${opts.dataDir} --name NAME --role viewer|engineer|maintenance|energy|admin)`,
           `  mosquitto_pub -h localhost -p ${pp.mqttPort} -u ${dev} -P "$(node -p 'require("${resolve(credFile)}")["${dev}"]')" -q 1 \\`,
           `      -t ${sensor.topic} -m "{\\"ts\\": $(date +%s%3N), \\"v\\": 42.5}"`,

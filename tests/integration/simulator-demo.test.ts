@@ -18,7 +18,22 @@ afterAll(() => tmp.cleanup());
 describe('plantpulse demo', () => {
   it('shows data within seconds and stops cleanly on SIGINT', async () => {
     const dataDir = join(tmp.dir, 'data');
-    const child = spawn(process.execPath, [CLI, 'demo', '--data-dir', dataDir, '--mqtt-port', '0', '--http-port', '0', '--log-level', 'info'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(
+      process.execPath,
+      [
+        CLI,
+        'demo',
+        '--data-dir',
+        dataDir,
+        '--mqtt-port',
+        '0',
+        '--http-port',
+        '0',
+        '--log-level',
+        'info',
+      ],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
     const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
     let stderr = '';
     child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
@@ -39,14 +54,38 @@ describe('plantpulse demo', () => {
       });
       const url = `http://127.0.0.1:${httpPort}`;
       // The quick start prints a viewer token for the API; use it as a reader of the banner would.
-      await waitFor(async () => /TOKEN=(\S+)/.test(stderr), 'the demo banner with its API token', 20_000);
-      const token = /TOKEN=(\S+)/.exec(stderr)![1]!;
-      await waitFor(async () => (await getJson<{ readings: number }>(`${url}/api/v1/stats`, token)).readings > 100, 'the simulator to feed readings', 20_000);
+      await waitFor(
+        async () => /TOKEN=(\S+)/.test(stderr),
+        'the demo banner with its API token',
+        20_000,
+      );
+      const token = /^\s*TOKEN=(\S+)/m.exec(stderr)![1]!;
+      const energyToken = /ENERGY_TOKEN=(\S+)/.exec(stderr)![1]!;
+      const maintToken = /MAINT_TOKEN=(\S+)/.exec(stderr)![1]!;
+      await waitFor(
+        async () =>
+          (await getJson<{ readings: number }>(`${url}/api/v1/stats`, token)).readings > 100,
+        'the simulator to feed readings',
+        20_000,
+      );
       expect(stderr).toContain('/api/v1/stats');
       expect(stderr).toContain('mosquitto_pub');
       expect(statSync(join(dataDir, 'demo-credentials.json')).mode & 0o777).toBe(0o600);
-      const stats = await getJson<{ readings: number; deadLetters: number }>(`${url}/api/v1/stats`, token);
+      const stats = await getJson<{ readings: number; deadLetters: number }>(
+        `${url}/api/v1/stats`,
+        token,
+      );
       expect(stats.deadLetters).toBe(0); // no malformed spam in the demo
+      // Each banner token does what its comment says, and no more (least privilege, DESIGN C6).
+      const month = new Date().toISOString().slice(0, 7);
+      const report = `${url}/api/v1/reports/energy?month=${month}&format=json`;
+      const as = (t: string) => ({ headers: { authorization: `Bearer ${t}` } });
+      expect((await fetch(report, as(token))).status).toBe(403);
+      const r = await fetch(report, as(energyToken));
+      expect(r.status).toBe(200);
+      expect(typeof ((await r.json()) as { totalKWh: unknown }).totalKWh).toBe('number');
+      expect((await fetch(`${url}/api/v1/alerts?state=active`, as(maintToken))).status).toBe(200);
+      expect((await fetch(`${url}/api/v1/tokens`, as(maintToken))).status).toBe(403);
     } finally {
       child.kill('SIGINT');
     }

@@ -40,15 +40,15 @@ function dl(i: number, code: string, over: Partial<DeadLetterRow> = {}): DeadLet
 
 describe('counts()', () => {
   it('a fresh store: no readings, no dead letters, the registered series, position 0', () => {
-    expect(store.queries.counts()).toEqual({ readings: 0, derivedRows: 0, deadLetters: 0, series: 2, lastPos: 0 });
+    expect(store.queries.counts()).toEqual({ readings: 0, derivedRows: 0, actionRows: 0, deadLetters: 0, series: 2, lastPos: 0 });
   });
 
   it('counts rows (duplicates ignored), dead letters and the last position; deletes lower counts but not the position', () => {
     commit([r(1), r(2), r(3)], [dl(1, 'PP_ERR_SCHEMA')]);
     commit([r(4)], [dl(2, 'PP_ERR_UNIT'), dl(3, 'PP_ERR_UNIT')]);
-    expect(store.queries.counts()).toEqual({ readings: 4, derivedRows: 0, deadLetters: 3, series: 2, lastPos: 4 });
+    expect(store.queries.counts()).toEqual({ readings: 4, derivedRows: 0, actionRows: 0, deadLetters: 3, series: 2, lastPos: 4 });
     store.db.exec('DELETE FROM log WHERE pos <= 2');
-    expect(store.queries.counts()).toEqual({ readings: 2, derivedRows: 0, deadLetters: 3, series: 2, lastPos: 4 });
+    expect(store.queries.counts()).toEqual({ readings: 2, derivedRows: 0, actionRows: 0, deadLetters: 3, series: 2, lastPos: 4 });
     store.series.ensure('t/l1/batch.start', 'batch_event', '1');
     expect(store.queries.counts().series).toBe(3);
   });
@@ -61,7 +61,7 @@ describe('counts()', () => {
     commit([r(1), r(2)]);
     const maxPos = (store.db.prepare('SELECT MAX(pos) AS m FROM log').get() as { m: number }).m;
     expect(maxPos).toBe(2);
-    expect(store.queries.counts()).toEqual({ readings: 2, derivedRows: 0, deadLetters: 0, series: 2, lastPos: 2 });
+    expect(store.queries.counts()).toEqual({ readings: 2, derivedRows: 0, actionRows: 0, deadLetters: 0, series: 2, lastPos: 2 });
   });
 
   it('counts rows of derived series (written by analytics) apart from what devices sent', () => {
@@ -70,6 +70,13 @@ describe('counts()', () => {
     commit([{ series: derived, ts: 1, value: 0.9, quality: 0, body: null }]);
     expect(store.series.derivedIds()).toEqual([derived]);
     expect(store.queries.counts()).toMatchObject({ readings: 3, derivedRows: 1, series: 3, lastPos: 4 });
+  });
+
+  it('counts alert acknowledgements people recorded apart from readings and derived rows', () => {
+    commit([r(1), r(2)]);
+    const action = store.series.ensure('t/l1/m1:alert_action:stale', 'alert_action', '1');
+    commit([{ series: action, ts: 5, value: 1, quality: 0, body: null }]);
+    expect(store.queries.counts()).toMatchObject({ readings: 2, derivedRows: 0, actionRows: 1 });
   });
 });
 
