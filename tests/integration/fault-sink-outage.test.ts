@@ -156,7 +156,7 @@ describe(`InfluxDB-compatible server down for ${OUTAGE_S} s under load`, () => {
       await waitFor(caughtUp, 'the sink to catch up after the load', 60_000);
       const published = next;
 
-      const power = await vm.export('{__name__="power_value"}');
+      const power = await vm.exportSettled('{__name__="power_value"}', published * SENSORS.length);
       const lost: string[] = [];
       const duplicated: string[] = [];
       for (const m of SENSORS) {
