@@ -49,3 +49,31 @@ export function localParts(ts: number, tz: string): LocalParts {
     weekday: p.weekday!.toLowerCase().slice(0, 3) as Weekday,
   };
 }
+
+/** The zone's offset from UTC at `ts`, in ms (east positive). */
+export function utcOffsetMs(ts: number, tz: string): number {
+  const t = Math.floor(ts / 1000) * 1000;
+  const p = localParts(t, tz);
+  return Date.UTC(p.y, p.m - 1, p.d, p.h, p.mi, p.s) - t;
+}
+
+const HOUR_MS = 3_600_000;
+
+/**
+ * Where the zone's local hours start within a UTC hour, in ms: 0 for whole-hour zones, 30 min
+ * for Asia/Kolkata (+5:30) or Australia/Adelaide (+9:30/+10:30), 45 min for Asia/Kathmandu.
+ * Hourly energy records start at local hours, so a local day is a whole number of records in
+ * every zone. Undefined when the minutes of the offset change during the year (Australia/
+ * Lord_Howe, +10:30/+11): no single phase fits, and records stay on UTC hours.
+ */
+export function localHourPhase(
+  tz: string,
+  from = Date.UTC(2000, 0, 1),
+  to = Date.UTC(2040, 0, 1),
+): number | undefined {
+  const phaseAt = (t: number) => ((utcOffsetMs(t, tz) % HOUR_MS) + HOUR_MS) % HOUR_MS;
+  const phase = phaseAt(from);
+  // Offsets change at most a few times a year; sampling twice a month finds a changed phase.
+  for (let t = from; t < to; t += 15 * 86_400_000) if (phaseAt(t) !== phase) return undefined;
+  return phase;
+}

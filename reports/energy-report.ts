@@ -315,9 +315,9 @@ function notesOf(v: MonthView, model: EnergyModel, month: Month, baseline: boole
   const n = (k: number, one: string, many: string) => `${k} ${k === 1 ? one : many}`;
   for (const s of model.sites.values()) {
     const b = monthBounds(month, s.tariff.timezone);
-    if (tzOffset(b.start, s.tariff.timezone) % 3_600_000 !== 0)
+    if (!s.localHours)
       notes.push(
-        `Site ${s.id} (${s.tariff.timezone}) is not a whole number of hours from UTC: energy is kept in UTC hours, so its day and month boundaries are accurate to the hour only.`,
+        `Site ${s.id} (${s.tariff.timezone}) changes the minutes of its UTC offset during the year: energy is kept in UTC hours there, so its day and month boundaries are accurate to the hour only.`,
       );
     const later = v.batches.filter(
       (x) => model.lines.get(x.line)?.site === s.id && (x.end_ts ?? Infinity) > b.end,

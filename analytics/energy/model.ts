@@ -12,6 +12,7 @@
  * A machine with only a counter uses the counter.
  */
 import { ConfigError } from '../../config/load.js';
+import { localHourPhase } from '../../config/local-time.js';
 import type { PlantIndex, SensorInfo } from '../../config/plant-index.js';
 import type { EnergyConfig } from '../../config/energy-schema.js';
 import { Tariff } from './tariff.js';
@@ -43,6 +44,20 @@ export interface SiteModel {
   id: string;
   tariff: Tariff;
   lines: LineModel[];
+  /**
+   * Where the site's hourly records start within a UTC hour (ms): its local hours
+   * (config/local-time.ts localHourPhase), or 0 — UTC hours — in a zone whose offset minutes
+   * change during the year, where `localHours` is false.
+   */
+  hourPhase: number;
+  localHours: boolean;
+}
+
+const HOUR_MS = 3_600_000;
+
+/** Start of the site's record hour that holds `t`. */
+export function siteHour(site: SiteModel, t: number): number {
+  return Math.floor((t - site.hourPhase) / HOUR_MS) * HOUR_MS + site.hourPhase;
 }
 
 export interface EnergyModel {
@@ -73,7 +88,14 @@ export function buildEnergyModel(index: PlantIndex): EnergyModel {
   const sites = new Map<string, SiteModel>();
   const lines = new Map<string, LineModel>();
   for (const site of index.model.sites) {
-    const sm: SiteModel = { id: site.id, tariff: new Tariff(cfg, site.timezone), lines: [] };
+    const phase = localHourPhase(site.timezone);
+    const sm: SiteModel = {
+      id: site.id,
+      tariff: new Tariff(cfg, site.timezone),
+      lines: [],
+      hourPhase: phase ?? 0,
+      localHours: phase !== undefined,
+    };
     sites.set(site.id, sm);
     for (const line of site.lines) {
       const lm: LineModel = { path: `${site.id}/${line.id}`, site: site.id, machines: [] };

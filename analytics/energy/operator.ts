@@ -26,7 +26,7 @@ import type { Emitter, LogRecord, Operator } from '../operator.js';
 import { onBatchSettled } from './enpi-stream.js';
 import { batchFigure, publishBatch, publishHours } from './figures.js';
 import { advance, MINUTE, newMeter, offer, prune } from './meter.js';
-import { buildEnergyModel, type EnergyModel } from './model.js';
+import { buildEnergyModel, siteHour, type EnergyModel } from './model.js';
 import { HOUR, type BatchState, type EnergyState, type Pending } from './state.js';
 import { ENERGY_SCHEMA, writeEnergy } from './tables.js';
 
@@ -47,7 +47,7 @@ export function energyOperator(index: PlantIndex): Operator<EnergyState> {
     let lo = Infinity;
     let hi = -Infinity;
     for (const x of minutes) {
-      const key = `${m.site}|${Math.floor((x * MINUTE) / HOUR) * HOUR}`;
+      const key = `${m.site}|${siteHour(model.sites.get(m.site)!, x * MINUTE)}`;
       if (!(key in state.dirty)) state.dirty[key] = state.tick;
       lo = Math.min(lo, x * MINUTE);
       hi = Math.max(hi, (x + 1) * MINUTE);
@@ -91,7 +91,8 @@ export function energyOperator(index: PlantIndex): Operator<EnergyState> {
   return {
     name: 'energy',
     // 2: line-level idle_kwh, cost and co2_kg hours and the EnPI baseline series.
-    version: 2,
+    // 3: hourly records start at the site's local hours (half- and quarter-hour zones).
+    version: 3,
     schema: ENERGY_SCHEMA,
     init: () => ({
       maxTs: null,
@@ -192,11 +193,11 @@ function onBatchEvent(state: EnergyState, r: LogRecord): BatchState | undefined 
 /** A batch bound that moves changes the batch/idle split of every hour from there on. */
 function markBatch(state: EnergyState, model: EnergyModel, b: BatchState): void {
   if (b.settled && b.dirtyTick === null) b.dirtyTick = state.tick;
-  const site = model.lines.get(b.line)?.site;
+  const site = model.sites.get(model.lines.get(b.line)?.site ?? '');
   const from = b.start ?? b.end;
   if (site === undefined || from === null || state.maxTs === null) return;
-  for (let h = Math.floor(from / HOUR) * HOUR; h <= state.maxTs; h += HOUR) {
-    const key = `${site}|${h}`;
+  for (let h = siteHour(site, from); h <= state.maxTs; h += HOUR) {
+    const key = `${site.id}|${h}`;
     if (!(key in state.dirty)) state.dirty[key] = state.tick;
   }
 }

@@ -137,6 +137,14 @@ export function writeEnergy(
   peaks: PeakRow[],
 ): void {
   upsert(db, 'batches', batches);
+  if (hours.length > 0) {
+    // An hour overlapping this one under another alignment (written before the site's records
+    // moved to its local hours, operator v3) would count the same energy twice.
+    const overlap = db.prepare(
+      'DELETE FROM energy_hourly WHERE scope = @scope AND key = @key AND hour > @hour - 3600000 AND hour < @hour + 3600000 AND hour != @hour',
+    );
+    for (const h of hours) overlap.run({ scope: h.scope, key: h.key, hour: h.hour });
+  }
   upsert(db, 'energy_hourly', hours);
   upsert(db, 'energy_peaks', peaks);
   if (days.length === 0) return;
