@@ -57,6 +57,7 @@ export class AnalyticsHost {
       idleMs: 20,
       reportMs: 250,
       ingestSignal: this.opts.ingestSignal.buffer,
+      walCheckpointMs: 1_000,
     };
     const worker = new Worker(workerFile(), { workerData: data });
     this.worker = worker;

@@ -31,6 +31,8 @@ export interface AnalyticsWorkerData {
   reportMs: number;
   /** IngestSignal's shared memory: set while a group commit waits. */
   ingestSignal: SharedArrayBuffer;
+  /** How often this thread checkpoints the log's WAL. */
+  walCheckpointMs: number;
 }
 
 /** Operator state snapshots, beside the log (see RunnerOptions.checkpointDb). */
@@ -74,6 +76,10 @@ async function main(): Promise<void> {
       checkpointDb: checkpoints,
       beforeWrite: () => signal.waitIdle(),
     });
+    // WAL checkpoints run here, off the ingest thread (runtime/plantpulse.ts raises the ingest
+    // connection's autocheckpoint to a safety net): copying WAL frames into the main file and
+    // its fsync took tens of ms on the connection that happened to cross the threshold.
+    const walTimer = setInterval(() => checkpointWal(store.db), data.walCheckpointMs);
     post({ type: 'ready' });
     post({ type: 'positions', positions: runner.positions() });
     let reported = performance.now();
@@ -93,6 +99,7 @@ async function main(): Promise<void> {
       // Caught up: poll the log. Busy: still yield a turn so a stop message is seen.
       await (consumed === 0 ? sleep(data.idleMs) : new Promise((r) => setImmediate(r)));
     }
+    clearInterval(walTimer);
     runner.checkpointAll();
     post({ type: 'positions', positions: runner.positions() });
   } finally {
@@ -102,6 +109,15 @@ async function main(): Promise<void> {
   post({ type: 'stopped' });
   // The message listener keeps the thread alive; closing the port lets it exit.
   port.close();
+}
+
+/** PASSIVE: never waits for a lock, so ingest commits go on while frames are copied. */
+function checkpointWal(db: Database.Database): void {
+  try {
+    db.pragma('wal_checkpoint(PASSIVE)');
+  } catch (err) {
+    log.warn({ err }, 'WAL checkpoint failed; retrying at the next interval');
+  }
 }
 
 main().catch((err: unknown) => {

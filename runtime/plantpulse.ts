@@ -7,6 +7,7 @@ import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import { AlertDispatcher } from '../alerts/dispatcher.js';
 import { AnalyticsHost } from '../analytics/host.js';
+
 import { buildApp } from '../api/app.js';
 import { DeviceCredentials } from '../broker/credentials.js';
 import type { BrokerContext } from '../broker/context.js';
@@ -20,6 +21,8 @@ import { IngestSignal } from '../store/ingest-signal.js';
 import { openStore, type Store } from '../store/store.js';
 import { createLogger, type Logger } from './logger.js';
 import { createMetrics, type Metrics } from './metrics.js';
+
+const WAL_SAFETY_NET_PAGES = 100_000;
 
 export interface StartOptions {
   configFile: string;
@@ -157,6 +160,9 @@ export async function startPlantPulse(opts: StartOptions): Promise<RunningPlantP
       ingestSignal,
     });
     await analytics.start();
+    // The worker now checkpoints the WAL every second; the ingest connection keeps only a far
+    // threshold (~400 MB of WAL) as a safety net for a worker that is down.
+    store.db.pragma(`wal_autocheckpoint = ${WAL_SAFETY_NET_PAGES}`);
     // --- sinks (DESIGN C3): ship the log by cursor; see sinks/index.ts ---
     sinks = startSinks(model.sinks, { store, index, metrics, log, configFile: opts.configFile });
     // --- alert notifications: deliver the outbox the alerts operator writes (alerts/README.md) ---
