@@ -153,7 +153,7 @@ export function maintenance() {
       tablePanel({
         title: 'Open alerts',
         description:
-          'Alerts whose latest lifecycle state is open (1) or acknowledged (2), by asset and rule — now, whatever the time range: an alert opened before the range and still open is listed.',
+          'Alerts whose latest lifecycle state is open (1) or acknowledged (2), by asset and rule — now, whatever the time range: an alert opened before the range (up to 400 days ago) and still open is listed.',
         w: 12,
         mappings: [valueMap({ '1': ['open', 'red'], '2': ['acknowledged', 'orange'] })],
         targets: [
@@ -166,7 +166,7 @@ export function maintenance() {
                 where: [alertSeries()],
                 // A current-state panel: alert_state has a point per transition only, so an
                 // alert opened last month has its latest point outside any dashboard range.
-                timeFilter: false,
+                timeFilter: { lookback: '400d' },
                 groupByTags: ['series'],
               },
             },

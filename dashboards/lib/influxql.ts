@@ -90,8 +90,11 @@ export interface InfluxQuery {
   select: readonly Selector[];
   from: Source;
   where?: readonly Condition[];
-  /** Add Grafana's `$timeFilter` (default true; a subquery's outer query usually needs none). */
-  timeFilter?: boolean;
+  /**
+   * Add Grafana's `$timeFilter` (default true; a subquery's outer query usually needs none), or
+   * a fixed lookback from now for a current-state panel whatever the dashboard's range.
+   */
+  timeFilter?: boolean | { lookback: `${number}d` };
   /** `GROUP BY time(…)`: `$__interval` follows the zoom; a fixed window (`1h`) for hourly records. */
   groupByTime?: '$__interval' | `${number}${'m' | 'h' | 'd'}`;
   groupByTags?: readonly string[];
@@ -112,7 +115,9 @@ export function render(q: InfluxQuery): string {
   if (q.groupByTime && !aggregated)
     throw new Error('GROUP BY time() needs an aggregation in every selector');
   const where = (q.where ?? []).map(condition);
-  if (q.timeFilter ?? true) where.push('$timeFilter');
+  const tf = q.timeFilter ?? true;
+  if (tf === true) where.push('$timeFilter');
+  else if (tf) where.push(`time > now() - ${tf.lookback}`);
   let text = `SELECT ${q.select.map(selector).join(', ')} FROM ${source(q.from)}`;
   if (where.length) text += ` WHERE ${where.join(' AND ')}`;
   const groups = [
