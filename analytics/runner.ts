@@ -105,6 +105,13 @@ export class OperatorRunner {
       savedAt: Date.now() - (every * i) / operators.length,
       dirty: false,
     }));
+    // Retention is bounded by the saved cursors (DESIGN C3): an operator's must exist from its
+    // first start, and drop back at once when a version change replays from the start, or
+    // rows it has still to read could be deleted before its first checkpoint saves one.
+    opts.beforeWrite?.();
+    db.transaction(() => {
+      for (const slot of this.slots) store.cursors.set(`operator:${slot.op.name}`, slot.pos);
+    })();
   }
 
   private readonly load: Database.Statement<[string], SavedCheckpoint>;
@@ -142,6 +149,20 @@ export class OperatorRunner {
     this.store.cursors.set(`operator:${slot.op.name}`, slot.pos);
     slot.savedAt = now;
     slot.dirty = false;
+  }
+
+  /**
+   * Saves the operators whose checkpoint is due but that have had nothing to read since (a
+   * quiet plant): their position would otherwise stay at the last save and hold retention back,
+   * and a crash would replay more than the interval.
+   */
+  checkpointDue(now = Date.now()): void {
+    const every = this.opts.checkpointIntervalMs ?? 0;
+    for (const slot of this.slots) {
+      if (!slot.dirty || now - slot.savedAt < every) continue;
+      if (this.separate) this.saveSlot(slot, now);
+      else this.store.db.transaction(() => this.saveSlot(slot, now))();
+    }
   }
 
   /** Position each operator has consumed up to. */

@@ -15,7 +15,9 @@ import { loadPlantModel } from '../config/load.js';
 import { buildPlantIndex } from '../config/plant-index.js';
 import { createLogger } from '../runtime/logger.js';
 import { IngestSignal } from '../store/ingest-signal.js';
-import { openStore } from '../store/store.js';
+import { LogMaintenance } from '../store/maintenance.js';
+import { ROLLUP_CURSOR } from '../store/rollups.js';
+import { openStore, type Store } from '../store/store.js';
 import { createOperators } from './registry.js';
 import { OperatorRunner } from './runner.js';
 
@@ -80,8 +82,13 @@ async function main(): Promise<void> {
     // connection's autocheckpoint to a safety net): copying WAL frames into the main file and
     // its fsync took tens of ms on the connection that happened to cross the threshold.
     const walTimer = setInterval(() => checkpointWal(store.db), data.walCheckpointMs);
+    const maintenance = new LogMaintenance(store, {
+      retentionIntervalMs: model.storage.maintenanceInterval,
+      beforeWrite: () => signal.waitIdle(),
+      log,
+    });
     post({ type: 'ready' });
-    post({ type: 'positions', positions: runner.positions() });
+    post({ type: 'positions', positions: positionsOf(runner, store) });
     let reported = performance.now();
     while (!stopping) {
       let consumed = 0;
@@ -92,8 +99,11 @@ async function main(): Promise<void> {
         log.error({ err }, 'analytics step failed; retrying from the last checkpoint');
         await sleep(1000);
       }
+      if (consumed === 0) runner.checkpointDue();
+      consumed += maintenance.rollupStep();
+      if (maintenance.retentionStep()) consumed++;
       if (performance.now() - reported >= data.reportMs) {
-        post({ type: 'positions', positions: runner.positions() });
+        post({ type: 'positions', positions: positionsOf(runner, store) });
         reported = performance.now();
       }
       // Caught up: poll the log. Busy: still yield a turn so a stop message is seen.
@@ -101,7 +111,7 @@ async function main(): Promise<void> {
     }
     clearInterval(walTimer);
     runner.checkpointAll();
-    post({ type: 'positions', positions: runner.positions() });
+    post({ type: 'positions', positions: positionsOf(runner, store) });
   } finally {
     store.close();
     checkpoints.close();
@@ -109,6 +119,11 @@ async function main(): Promise<void> {
   post({ type: 'stopped' });
   // The message listener keeps the thread alive; closing the port lets it exit.
   port.close();
+}
+
+/** The operators' positions and the rollups' (shown beside them in /api/v1/stats). */
+function positionsOf(runner: OperatorRunner, store: Store): Record<string, number> {
+  return { ...runner.positions(), [ROLLUP_CURSOR]: store.cursors.get(ROLLUP_CURSOR) };
 }
 
 /** PASSIVE: never waits for a lock, so ingest commits go on while frames are copied. */

@@ -82,12 +82,10 @@ export async function startPlantPulse(opts: StartOptions): Promise<RunningPlantP
 
   let broker: EmbeddedBroker | undefined;
   let app: FastifyInstance | undefined;
-  let timer: NodeJS.Timeout | undefined;
   let analytics: AnalyticsHost | undefined;
   let sinks: RunningSinks | undefined; // sinks (InfluxDB): started last, stopped before the store closes
   let alertDispatcher: AlertDispatcher | undefined; // alert outbox → channels (alerts/dispatcher.ts)
   const stop = async () => {
-    if (timer) clearInterval(timer);
     await broker?.stop();
     // The worker saves its checkpoints: a restart then resumes here instead of replaying.
     await analytics?.stop();
@@ -150,8 +148,6 @@ export async function startPlantPulse(opts: StartOptions): Promise<RunningPlantP
     await app.listen({ port: opts.httpPort ?? model.http.port, host: model.http.host });
     const httpPort = (app.server.address() as AddressInfo).port;
 
-    timer = setInterval(() => maintain(store, log), model.storage.maintenanceInterval);
-    timer.unref();
     // Analytics runs in a worker thread on its own connection (analytics/worker.ts).
     analytics = new AnalyticsHost({
       configFile: opts.configFile,
@@ -210,16 +206,6 @@ export async function startPlantPulse(opts: StartOptions): Promise<RunningPlantP
   } catch (err) {
     await stop().catch(() => undefined);
     throw err;
-  }
-}
-
-function maintain(store: Store, log: Logger): void {
-  try {
-    store.rollups.catchUp(20);
-    const deleted = store.retention.run(Date.now());
-    if (deleted.raw || deleted.rollups) log.info(deleted, 'retention removed expired rows');
-  } catch (err) {
-    log.error({ err }, 'log maintenance failed; will retry');
   }
 }
 

@@ -66,7 +66,6 @@ export const readingsRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, deps) 
         };
       }
       if (q.step % MINUTE === 0) {
-        deps.store.rollups.catchUp();
         const points = deps.store.queries.buckets(
           series.id,
           from - (from % q.step),

@@ -1,8 +1,10 @@
 /**
- * WAL checkpoints run in the analytics worker, off the ingest thread: the ingest connection's
- * own autocheckpoint is only a far safety net, so what devices sent reaches the main database
- * file because the worker copies it there, within about a second, while PlantPulse runs.
- * Seen from outside: a copy of plantpulse.db alone (no -wal file beside it) holds the readings.
+ * Log maintenance runs in the analytics worker, off the ingest thread, while PlantPulse runs:
+ * - WAL checkpoints: the ingest connection's own autocheckpoint is only a far safety net, so
+ *   what devices sent reaches the main database file because the worker copies it there. Seen
+ *   from outside: a copy of plantpulse.db alone (no -wal file beside it) holds the readings.
+ * - 1-minute rollups follow the log without any API request (stats: rollup_1m lag 0).
+ * - retention deletes raw readings older than storage.rawRetention, keeping the rollups.
  */
 import { copyFileSync, existsSync } from 'node:fs';
 import Database from 'better-sqlite3';
@@ -16,13 +18,19 @@ import { connectMqtt, endAll, minuteAgo, publishAll, waitFor } from './support/h
 
 const READINGS = 20_000;
 const T0 = minuteAgo(60);
+const EXPIRED = 500; // readings from 3 hours ago, beyond the 2 h raw retention
 const tmp = tempDir('plantpulse-wal-');
 const dataDir = `${tmp.dir}/data`;
 let pp: PlantPulseChild;
 let client: MqttClient;
 
 beforeAll(async () => {
-  const config = writePlant(tmp.dir, testPlant({ machines: 1, anonymous: true }));
+  const plant = testPlant({
+    machines: 1,
+    anonymous: true,
+    overrides: { storage: { rawRetention: '2h', maintenanceInterval: '1s' } },
+  });
+  const config = writePlant(tmp.dir, plant);
   pp = await startChild({ config, dataDir });
   client = await connectMqtt(pp.mqttUrl, { clientId: 'wal-load' });
 }, 60_000);
@@ -73,5 +81,39 @@ describe('WAL checkpoints while PlantPulse runs', () => {
       20_000,
     );
     expect(inMain).toBeGreaterThanOrEqual(READINGS);
+  });
+
+  it('keeps the rollups up to date by itself, and deletes expired raw readings but not their rollups', async () => {
+    type Stats = { readings: number; analytics: Record<string, { lag: number }> };
+    const stats = () => getJson<Stats>(`${pp.httpUrl}/api/v1/stats`);
+    await waitFor(async () => (await stats()).analytics.rollup_1m?.lag === 0, 'the rollups');
+    const old = minuteAgo(180);
+    const batch = Array.from({ length: EXPIRED }, (_, i) => ({ ts: old + i * 1000, v: 2 }));
+    // …and one fresh reading after them: retention always keeps the newest row of the log.
+    const fresh = { ts: Date.now() - 1000, v: 3 };
+    await publishAll(client, [
+      { topic: 'plants/t/l1/m1/power', payload: JSON.stringify(batch) },
+      { topic: 'plants/t/l1/m1/power', payload: JSON.stringify(fresh) },
+    ]);
+    expect((await stats()).readings).toBe(READINGS + EXPIRED + 1); // acknowledged means stored
+    // Removed by a retention pass once every consumer's saved cursor is past them (the
+    // analytics operators save theirs with their 30 s checkpoints).
+    await waitFor(
+      async () => {
+        await new Promise((r) => setTimeout(r, 500)); // a polite poll: the API is rate limited
+        return (await stats()).readings === READINGS + 1;
+      },
+      'retention',
+      90_000,
+    );
+    const from = old - (old % 60_000);
+    const raw = await getJson<{ points: unknown[] }>(
+      `${pp.httpUrl}/api/v1/readings?sensor=t/l1/m1/power&from=${from}&to=${from + 600_000}`,
+    );
+    expect(raw.points).toHaveLength(0);
+    const minutes = await getJson<{ points: { count: number }[] }>(
+      `${pp.httpUrl}/api/v1/readings?sensor=t/l1/m1/power&from=${from}&to=${from + 600_000}&step=1m`,
+    );
+    expect(minutes.points.reduce((n, p) => n + p.count, 0)).toBe(EXPIRED);
   });
 });

@@ -156,6 +156,24 @@ describe('OperatorRunner', () => {
     );
   });
 
+  it('holds retention back from its first start, and again at once after a version change', () => {
+    ingest(store, A, [
+      [1000, 1],
+      [2000, 2],
+    ]);
+    const opts = { batchRows: 100, checkpointIntervalMs: 60_000 };
+    const first = new OperatorRunner(store, index, [cumsum(1) as Operator<unknown>], opts);
+    expect(store.cursors.get('operator:cumsum')).toBe(0); // before any step or checkpoint
+    first.catchUp(); // no checkpoint is due yet: the saved cursor stays where it was
+    store.rollups.catchUp(); // another consumer that is done with every row
+    expect(store.retention.run(1e13).raw).toBe(0);
+    first.checkpointDue(Date.now() + 60_000); // due, and nothing more to read: saved anyway
+    const pos = first.positions().cumsum!;
+    expect(store.cursors.get('operator:cumsum')).toBe(pos);
+    new OperatorRunner(store, index, [cumsum(2) as Operator<unknown>], opts);
+    expect(store.cursors.get('operator:cumsum')).toBe(0); // the replay still needs every row
+  });
+
   it('a failing operator step leaves state and checkpoint as they were', () => {
     ingest(store, A, [[1000, 1]]);
     const boom: Operator<SumState> = {

@@ -310,6 +310,22 @@ describe('LogQueries.buckets: raw and rollups agree', () => {
     }
   });
 
+  it('rows the rollups have not reached yet are folded in from the log (exact while they trail)', () => {
+    const rows = data();
+    insert(rows.slice(0, 100));
+    store.rollups.step(60); // 40 rows behind, and every later row too: late data for rolled minutes
+    insert(rows.slice(100));
+    insert([r(s2, T0 + 30_000, 1e6)]); // another series in the tail stays out
+    for (const step of [MIN, 5 * MIN]) {
+      const raw = store.queries.buckets(s1, T0 - 90_000, T0 + 20 * MIN, step, 'raw');
+      const roll = store.queries.buckets(s1, T0 - 90_000, T0 + 20 * MIN, step, 'rollup_1m');
+      expect(roll.map((b) => [b.ts, b.count, b.min, b.max, b.last])).toEqual(
+        raw.map((b) => [b.ts, b.count, b.min, b.max, b.last]),
+      );
+      roll.forEach((b, i) => expect(b.mean).toBeCloseTo(raw[i]!.mean, 9));
+    }
+  });
+
   it('raw buckets ignore rows without a value and other series', () => {
     insert([r(s1, T0, 1), r(s1, T0 + 1, null), r(s2, T0 + 2, 1000), r(s1, T0 + 3, 3)]);
     expect(store.queries.buckets(s1, T0, T0 + MIN, MIN, 'raw')).toEqual([
