@@ -47,7 +47,8 @@ export function newCadence(): Cadence {
 /**
  * Learns from one reading of the series at `ts`, read when the watermark is `watermark` (the
  * reading itself included). `prevTs`: the series' newest timestamp before it; `limitBefore`:
- * its stale limit before it (undefined: its first reading, learned as it comes).
+ * its stale limit before it (undefined: its first reading, learned as it comes). Returns true
+ * when the reading is part of a backlog: the series is speaking again, at `watermark`.
  */
 export function learn(
   c: Cadence,
@@ -55,7 +56,7 @@ export function learn(
   prevTs: number | null,
   watermark: number,
   limitBefore: number | undefined,
-): void {
+): boolean {
   if (prevTs !== null && ts > prevTs) {
     const gap = ts - prevTs;
     // Regular series repeat the same gap: only a different one can move the median.
@@ -66,16 +67,17 @@ export function learn(
   if (c.lagAt !== null && ts > c.lagAt && c.lagPeak > 0)
     c.lag = Math.floor(c.lagPeak * 2 ** (-(ts - c.lagAt) / LAG_HALF_LIFE_MS));
   const sample = watermark - ts;
-  if (c.drainUntil !== null && ts <= c.drainUntil) return;
+  if (c.drainUntil !== null && ts <= c.drainUntil) return true;
   if (limitBefore !== undefined && sample >= limitBefore) {
     c.drainUntil = watermark;
-    return;
+    return true;
   }
   c.drainUntil = null;
   if (sample > c.lag) {
     c.lag = c.lagPeak = sample;
     c.lagAt = ts;
   }
+  return false;
 }
 
 function median(xs: number[]): number {

@@ -20,7 +20,7 @@
 import type { AlertRule } from '../config/alerts-schema.js';
 import type { PlantIndex } from '../config/plant-index.js';
 import { finer, learn, newCadence } from './cadence.js';
-import { newSlot, observe, setActive, settle, type SlotState } from './lifecycle.js';
+import { heardAt, newSlot, observe, setActive, settle, type SlotState } from './lifecycle.js';
 import { assetLabel, staleAfter } from './rules.js';
 
 export interface Group {
@@ -144,8 +144,8 @@ export function addMember(g: SlotState, asset: string): void {
 
 /**
  * Stale rule: a member's reading at `ts`, read at watermark `watermark`. Returns whether the
- * member had been reported silent on its own (its alert can clear), and the members now found
- * silent on their own (their alerts open).
+ * member had been reported silent on its own (its alert can clear), whether the reading came in
+ * a backlog, and the members now found silent on their own (their alerts open).
  */
 export function staleReading(
   g: SlotState,
@@ -154,19 +154,20 @@ export function staleReading(
   ts: number,
   v: number,
   watermark: number,
-): { revived: boolean; silent: SlotState[] } {
+): { revived: boolean; backlog: boolean; silent: SlotState[] } {
   const { rule, index } = cx;
   const isNew = !g.members![asset];
   const m = (g.members![asset] ??= { ...newSlot(asset), cad: newCadence() });
   const before = staleAfter(rule, index, asset, m.cad, cx.grid);
-  learn(m.cad!, ts, m.lastTs, watermark, m.lastTs === null ? undefined : before);
+  const backlog = learn(m.cad!, ts, m.lastTs, watermark, m.lastTs === null ? undefined : before);
   cx.grid = finer(cx.grid, m.cad!);
+  if (backlog) m.heard = g.heard = watermark - m.cad!.lag;
   const revived = m.dead === true;
   m.dead = false;
   // Back from a silence of the whole group: its members get their own limit from now on before
   // one of them counts as silent on its own (they report one after the other as it comes back).
   const back = g.active || (g.lastTs !== null && g.limit !== undefined && ts - g.lastTs >= g.limit);
-  if (back) g.back = ts;
+  if (back) g.back = backlog ? watermark : ts;
   observe(m, rule, ts, v);
   observe(g, rule, ts, v);
   if (
@@ -191,12 +192,12 @@ export function staleReading(
     }
     refreshGroup(g, cx);
   }
-  return { revived, silent };
+  return { revived, backlog, silent };
 }
 
 /** Since when a member's silence is its own: its last reading, or the group's return after a silence. */
 function since(g: SlotState, m: SlotState, cx: StaleContext): number {
-  return Math.max(m.lastTs ?? cx.firstSeen, g.back ?? -Infinity);
+  return Math.max(heardAt(m, cx.firstSeen), g.back ?? -Infinity);
 }
 
 /** Recomputes the group's stale limit (fastest live member) and earliest member deadline. */

@@ -76,6 +76,11 @@ export interface SlotState {
   due?: number;
   /** Group, stale: when it last came back from a silence of the whole group. */
   back?: number;
+  /**
+   * Stale: watermark (less the usual lag) at which a backlog of this series was last read —
+   * it is speaking again, though its readings are stamped in the past (cadence.ts).
+   */
+  heard?: number;
   /** Member, stale: reported silent on its own while its group kept reporting. */
   dead?: boolean;
   /** A member's own alert slot under a grouped stale rule: the key of the group that saw it. */
@@ -122,6 +127,11 @@ export function setActive(slot: SlotState, active: boolean, t: number): void {
   if (slot.active === active && slot.since !== null) return;
   slot.active = active;
   slot.since = t;
+}
+
+/** What a stale limit counts from: the newest reading, or a backlog read since. */
+export function heardAt(slot: SlotState, firstSeen: number): number {
+  return Math.max(slot.lastTs ?? firstSeen, slot.heard ?? -Infinity);
 }
 
 /** A reading (or derived point) of the slot's signal at event time `ts`. */
@@ -178,7 +188,7 @@ export function advance(
 ): void {
   const c = rule.condition;
   if (c.type === 'stale' && staleMs !== undefined) {
-    const base = slot.lastTs ?? firstSeen;
+    const base = heardAt(slot, firstSeen);
     if (!slot.active && t - base >= staleMs) setActive(slot, true, t);
   }
   settle(slot, rule, t);
@@ -246,7 +256,7 @@ export function deadline(
   const a = slot.alert;
   const due: number[] = [];
   if (c.type === 'stale' && staleMs !== undefined && !slot.active)
-    due.push((slot.lastTs ?? firstSeen) + staleMs);
+    due.push(heardAt(slot, firstSeen) + staleMs);
   if (c.type === 'spc' && slot.active && slot.lastViolation !== null)
     due.push(slot.lastViolation + c.quiet);
   if (slot.active && slot.since !== null && !slot.suppressed && (!a || a.state === 'resolved'))

@@ -198,30 +198,28 @@ export function alertsOperator(index: PlantIndex): Operator<AlertsState> {
           for (const rule of mine) {
             const g = groupOf.get(rule.id)!(asset);
             const stale = rule.condition.type === 'stale';
+            // A backlog (a gateway flushing after an outage) is news now, not at its stamps.
+            let backlog = false;
             if (!g) {
               const slot = slotFor(state, rule, asset);
               if (stale) {
                 slot.cad ??= newCadence();
                 const before = slot.lastTs === null ? undefined : limitOf(state, rule, slot, r.ts);
-                learn(slot.cad, r.ts, slot.lastTs, state.watermark, before);
+                backlog = learn(slot.cad, r.ts, slot.lastTs, state.watermark, before);
                 setGrid(state, finer(state.grid, slot.cad));
+                if (backlog) slot.heard = state.watermark - slot.cad.lag;
               }
               slot.range = rangeOf(r.body);
               observe(slot, rule, r.ts, r.value);
-              due(step(state, slot, rule, at(slot, r.ts), report));
+              due(step(state, slot, rule, at(slot, backlog ? state.watermark : r.ts), report));
               continue;
             }
             const gs = (state.slots[slotKey(rule.id, g.key)] ??= newGroupSlot(g));
             if (stale) {
               const cx = { rule, index, firstSeen: state.firstSeen, grid: state.grid };
-              const { revived, silent } = staleReading(
-                gs,
-                cx,
-                asset,
-                r.ts,
-                r.value,
-                state.watermark,
-              );
+              const read = staleReading(gs, cx, asset, r.ts, r.value, state.watermark);
+              const { revived, silent } = read;
+              backlog = read.backlog;
               setGrid(state, cx.grid);
               const own = state.slots[slotKey(rule.id, asset)];
               if (revived && own) {
@@ -239,7 +237,7 @@ export function alertsOperator(index: PlantIndex): Operator<AlertsState> {
                 due(step(state, x, rule, at(x, gs.lastTs!), report));
               }
             } else observeMember(gs, rule, asset, r.ts, r.value, rangeOf(r.body));
-            due(step(state, gs, rule, at(gs, r.ts), report));
+            due(step(state, gs, rule, at(gs, backlog ? state.watermark : r.ts), report));
           }
         }
         if (state.watermark >= state.nextTick) tick(state.watermark);

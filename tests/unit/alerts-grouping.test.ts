@@ -112,6 +112,21 @@ describe('groupBy device on a stale rule', () => {
     expect(rows.n).toBe(2);
   });
 
+  it('a gateway flushing its backlog when back resolves the alert then, without re-opening it', () => {
+    const s = open();
+    writeInOrder(s, [...plant(0, 10 * MIN), ...plant(10 * MIN, 30 * MIN, 'gw2')]);
+    // Back at 30 min: the 20 buffered minutes arrive first (stamped in the past), then live data.
+    for (const st of plant(10 * MIN, 30 * MIN, 'gw1')) write(s, st.key, st.kind, st.points);
+    writeInOrder(s, plant(30 * MIN, 40 * MIN));
+    runner(s, index).catchUp();
+    const group = ofRule(s, 'per-gateway');
+    expect(group).toHaveLength(1);
+    expect(history(s, group[0]!.id).map((h) => [h.transition, h.at - T0])).toEqual([
+      ['open', 10 * MIN - 1_000 + 30_000],
+      ['resolved', 30 * MIN - 1_000], // when the backlog was read, at the watermark
+    ]);
+  });
+
   it('a sensor silent on a live gateway gets its own alert; the gateway outage after it still pages', () => {
     const s = open();
     writeInOrder(s, [
