@@ -68,6 +68,12 @@ export interface AlertsState {
    * replayed month costs one pass per deadline, not one per second.
    */
   nextTick: number;
+  /**
+   * Set by `init`: a start from the first log record (a new store, or a version change that
+   * replays the log). The first step closes the alerts an earlier run left in the table; the
+   * replay rewrites (same ids) every one the rules still raise.
+   */
+  fresh?: boolean;
   /** Keyed by `${rule}\u0000${asset}`, or `${rule}\u0000${group key}` for a group (groups.ts). */
   slots: Record<string, SlotState>;
 }
@@ -149,9 +155,19 @@ export function alertsOperator(index: PlantIndex): Operator<AlertsState> {
           else addMember((slots[slotKey(rule.id, g.key)] ??= newGroupSlot(g)), path);
         }
       }
-      return { watermark: null, firstSeen: null, grid: null, nextTick: 0, slots };
+      return { watermark: null, firstSeen: null, grid: null, nextTick: 0, slots, fresh: true };
     },
     apply(state, records, out, ctx) {
+      if (state.fresh) {
+        // Alerts of rules that changed meaning (per sensor before groupBy, say) would otherwise
+        // stay open for ever: nothing re-evaluates them.
+        out.write((db) => {
+          db.prepare(
+            "UPDATE alerts SET state = 'closed', closed_at = updated_at WHERE state <> 'closed'",
+          ).run();
+        });
+        delete state.fresh;
+      }
       const events: TransitionEvent[] = [];
       const report = (e: TransitionEvent) => events.push(e);
       const due = (d: number) => (state.nextTick = Math.min(state.nextTick, d));

@@ -204,6 +204,40 @@ describe('groupBy device on a stale rule', () => {
   });
 });
 
+describe('a replay from the start of the log (new operator version)', () => {
+  it('closes the alerts the rules no longer raise and rewrites the ones they do', () => {
+    const s = open();
+    writeInOrder(s, [...plant(0, 10 * MIN), ...plant(10 * MIN, 20 * MIN, 'gw2')]);
+    const rule = { id: 'silent', signal: 'sensor', condition: stale } as const;
+    const states = () =>
+      alerts(s)
+        .map((a) => `${a.asset} ${a.state}`)
+        .sort();
+    runner(s, alertPlant({ rules: [rule] })).catchUp();
+    expect(states()).toEqual([
+      't/l1/m1/power open',
+      't/l1/m1/temp open',
+      't/l1/m2/power open',
+      't/l1/m2/temp open',
+    ]);
+    // The rule now groups by device, and the operator replays the log from its first record.
+    s.db.prepare("DELETE FROM operator_checkpoints WHERE name = 'alerts'").run();
+    runner(s, alertPlant({ rules: [{ ...rule, groupBy: 'device' }] })).catchUp();
+    expect(states()).toEqual([
+      't/l1 open',
+      't/l1/m1/power closed',
+      't/l1/m1/temp closed',
+      't/l1/m2/power closed',
+      't/l1/m2/temp closed',
+    ]);
+    // Replayed again with the same rules: the same alert (same id), open again.
+    const before = alerts(s);
+    s.db.prepare("DELETE FROM operator_checkpoints WHERE name = 'alerts'").run();
+    runner(s, alertPlant({ rules: [{ ...rule, groupBy: 'device' }] })).catchUp();
+    expect(alerts(s)).toEqual(before);
+  });
+});
+
 describe('groupBy machine on a flag', () => {
   it('one alert while any of the machine series holds, resolved when all have cleared', () => {
     const s = open();
