@@ -159,6 +159,8 @@ export function staleReading(
   const isNew = !g.members![asset];
   const m = (g.members![asset] ??= { ...newSlot(asset), cad: newCadence() });
   const before = staleAfter(rule, index, asset, m.cad, cx.grid);
+  const { spacing, lag } = m.cad!;
+  const grid = cx.grid;
   const backlog = learn(m.cad!, ts, m.lastTs, watermark, m.lastTs === null ? undefined : before);
   cx.grid = finer(cx.grid, m.cad!);
   if (backlog) m.heard = g.heard = watermark - m.cad!.lag;
@@ -175,7 +177,10 @@ export function staleReading(
     revived ||
     back ||
     g.limit === undefined ||
-    staleAfter(rule, index, asset, m.cad, cx.grid) !== before
+    // A new spacing or lag peak; a lag that only decays is picked up at the next recompute.
+    m.cad!.spacing !== spacing ||
+    m.cad!.lag > lag ||
+    cx.grid !== grid
   )
     refreshGroup(g, cx);
   const silent: SlotState[] = [];
