@@ -112,7 +112,7 @@ export function registerDemo(program: Command): void {
           let from = to - backfillMs;
           // The backfill takes minutes of wall time; a short catch-up pass then covers them, so
           // the live run continues the data without a hole every sensor would be silent across.
-          for (let pass = 0; pass < 3 && to - from >= 1_000; pass++) {
+          for (let pass = 0; pass < 3 && to - from >= 1_000 && !ac.signal.aborted; pass++) {
             const back = new Simulation(pp.index, {
               from,
               to,
