@@ -14,7 +14,8 @@
 import { createHash } from 'node:crypto';
 import type { AlertRule, Severity, Transition } from '../config/alerts-schema.js';
 import { formatDuration } from '../config/duration.js';
-import { assetLabel } from './rules.js';
+import type { Cadence } from './cadence.js';
+import { describe } from './messages.js';
 
 export type AlertState = 'open' | 'acknowledged' | 'resolved' | 'closed';
 
@@ -60,6 +61,30 @@ export interface SlotState {
   /** A human resolved the alert while the condition held: wait for it to clear before re-opening. */
   suppressed: boolean;
   alert: AlertRecord | null;
+  /** Stale rules: how this series has been seen to report (cadence.ts). */
+  cad?: Cadence;
+  /**
+   * Grouped rules (groupBy ≠ asset): the group key (`device:gw-1`, `machine:site/line/m-1`…,
+   * alert ids hash it), the group's name for messages, and its members by series asset. A
+   * member is a SlotState whose `alert` stays null.
+   */
+  group?: string;
+  label?: string;
+  members?: Record<string, SlotState>;
+  /** Group, stale: stale limit of its fastest live member, and the earliest member deadline. */
+  limit?: number;
+  due?: number;
+  /** Group, stale: when it last came back from a silence of the whole group. */
+  back?: number;
+  /**
+   * Stale: watermark (less the usual lag) at which a backlog of this series was last read —
+   * it is speaking again, though its readings are stamped in the past (cadence.ts).
+   */
+  heard?: number;
+  /** Member, stale: reported silent on its own while its group kept reporting. */
+  dead?: boolean;
+  /** A member's own alert slot under a grouped stale rule: the key of the group that saw it. */
+  inGroup?: string;
 }
 
 export interface TransitionEvent {
@@ -98,10 +123,15 @@ export function alertId(rule: string, asset: string, openedAt: number): string {
   return `al_${createHash('sha1').update(`${rule}\0${asset}\0${openedAt}`).digest('hex').slice(0, 16)}`;
 }
 
-function setActive(slot: SlotState, active: boolean, t: number): void {
+export function setActive(slot: SlotState, active: boolean, t: number): void {
   if (slot.active === active && slot.since !== null) return;
   slot.active = active;
   slot.since = t;
+}
+
+/** What a stale limit counts from: the newest reading, or a backlog read since. */
+export function heardAt(slot: SlotState, firstSeen: number): number {
+  return Math.max(slot.lastTs ?? firstSeen, slot.heard ?? -Infinity);
 }
 
 /** A reading (or derived point) of the slot's signal at event time `ts`. */
@@ -158,12 +188,10 @@ export function advance(
 ): void {
   const c = rule.condition;
   if (c.type === 'stale' && staleMs !== undefined) {
-    const base = slot.lastTs ?? firstSeen;
+    const base = heardAt(slot, firstSeen);
     if (!slot.active && t - base >= staleMs) setActive(slot, true, t);
   }
-  if (c.type === 'spc' && slot.active && t - (slot.lastViolation ?? t) >= c.quiet) {
-    setActive(slot, false, t);
-  }
+  settle(slot, rule, t);
   const a = slot.alert;
   if (slot.active) {
     const since = slot.since ?? t;
@@ -205,6 +233,14 @@ export function advance(
   }
 }
 
+/** Time-driven part of the condition itself: an SPC violation clears after its quiet period. */
+export function settle(slot: SlotState, rule: AlertRule, t: number): void {
+  const c = rule.condition;
+  if (c.type === 'spc' && slot.active && slot.lastViolation !== null) {
+    if (t - slot.lastViolation >= c.quiet) setActive(slot, false, t);
+  }
+}
+
 /**
  * The next event time at which `advance` could change this slot without a new reading
  * (Number.MAX_SAFE_INTEGER: none). Used to skip idle evaluations; an early answer only costs
@@ -220,7 +256,7 @@ export function deadline(
   const a = slot.alert;
   const due: number[] = [];
   if (c.type === 'stale' && staleMs !== undefined && !slot.active)
-    due.push((slot.lastTs ?? firstSeen) + staleMs);
+    due.push(heardAt(slot, firstSeen) + staleMs);
   if (c.type === 'spc' && slot.active && slot.lastViolation !== null)
     due.push(slot.lastViolation + c.quiet);
   if (slot.active && slot.since !== null && !slot.suppressed && (!a || a.state === 'resolved'))
@@ -254,7 +290,7 @@ function open(slot: SlotState, rule: AlertRule, t: number, report: Report): void
   }
   const asset = slot.asset;
   const rec: AlertRecord = {
-    id: alertId(rule.id, asset, t),
+    id: alertId(rule.id, slot.group ?? asset, t),
     rule: rule.id,
     asset,
     severity: rule.severity,
@@ -326,46 +362,4 @@ export function act(
   transition(a, 'resolved', t, by, note, report);
   slot.suppressed = slot.active;
   return null;
-}
-
-const fmt = (v: number | null) =>
-  v === null ? '–' : Number.isInteger(v) ? String(v) : v.toPrecision(4);
-
-const ZONES = ['A', 'B', 'C', 'D'];
-
-/** "ISO zone C (limit C)", "rul_days 12.40 ≤ 14": the reading in the words of its signal. */
-function crossing(
-  rule: AlertRule,
-  v: number | null,
-  range: [number, number] | null,
-  op: string,
-  limit: number,
-): string {
-  if (rule.signal === 'iso_zone' && v !== null) {
-    const z = (x: number) => ZONES[Math.round(x) - 1] ?? fmt(x);
-    return `ISO 10816 zone ${z(v)} (limit ${op} ${z(limit)})`;
-  }
-  const r = range ? ` (${fmt(range[0])}–${fmt(range[1])})` : '';
-  return `${rule.signal} ${fmt(v)}${r} ${op} ${fmt(limit)}`;
-}
-
-/** The generated one-line description, e.g. "G-201 impeller-vibration: ISO 10816 zone C (limit ≥ C)". */
-export function describe(rule: AlertRule, slot: SlotState, asset: string): string {
-  const who = assetLabel(asset);
-  if (rule.message) return `${who}: ${rule.message}`;
-  const c = rule.condition;
-  switch (c.type) {
-    case 'above':
-      return `${who}: ${crossing(rule, slot.value, slot.range, '≥', c.threshold)}`;
-    case 'below':
-      return `${who}: ${crossing(rule, slot.value, slot.range, '≤', c.threshold)}`;
-    case 'flag':
-      return `${who}: ${rule.signal} on${rule.for ? ` for ${formatDuration(rule.for)}` : ''}`;
-    case 'spc':
-      return `${who}: SPC rule ${fmt(slot.violationRule)} violated`;
-    case 'stale':
-      return `${who}: no reading since ${slot.lastTs === null ? 'start' : new Date(slot.lastTs).toISOString()}`;
-    case 'flatline':
-      return `${who}: flat at ${fmt(slot.flatValue)} for ${formatDuration((slot.lastTs ?? 0) - (slot.flatSince ?? 0))}`;
-  }
 }

@@ -7,6 +7,7 @@
 import type { AlertRule } from '../config/alerts-schema.js';
 import type { PlantIndex } from '../config/plant-index.js';
 import type { SeriesRow } from '../store/series.js';
+import { staleLimit, type Cadence } from './cadence.js';
 
 /** Kinds the alert lifecycle itself writes: never inputs of a rule, never part of the watermark. */
 export const ALERT_STATE_KIND = 'alert_state';
@@ -43,14 +44,20 @@ export function rawSensorsOf(rule: AlertRule, index: PlantIndex): string[] {
     .map((s) => s.path);
 }
 
-/** Milliseconds after which a series is stale under `rule` (undefined: not a stale rule). */
-export function staleAfter(rule: AlertRule, index: PlantIndex, asset: string): number | undefined {
-  const c = rule.condition;
-  if (c.type !== 'stale') return undefined;
-  if (c.after !== undefined) return c.after;
-  const info = index.sensorByPath.get(asset);
-  // A derived series has no declared interval: fall back to the sensor it belongs to, or one hour.
-  return (c.intervals ?? 1) * (info?.intervalMs ?? 3_600_000);
+/**
+ * Milliseconds without a reading after which a series is stale under `rule` (undefined: not a
+ * stale rule): its declared interval (a derived series falls back to the sensor it belongs to)
+ * and how it has been seen to report (cadence.ts); `grid`: the finest spacing any series has
+ * shown, assumed for one that has not shown its own yet.
+ */
+export function staleAfter(
+  rule: AlertRule,
+  index: PlantIndex,
+  asset: string,
+  cadence?: Cadence,
+  grid: number | null = null,
+): number | undefined {
+  return staleLimit(rule, index.sensorByPath.get(asset)?.intervalMs, cadence, grid);
 }
 
 /** "G-201 impeller-vibration" for a sensor path, "G-201" for a machine path. */

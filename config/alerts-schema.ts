@@ -1,7 +1,8 @@
 /**
  * Alert rules and notification channels (issue 7). A rule watches one signal — a derived kind or
  * key suffix (iso_zone, wear_index, rul_days, anomaly_flag, spc_violation …) or a raw sensor
- * kind — over a scope of assets, and opens at most one alert per (rule, asset). Channels say
+ * kind — over a scope of assets, and opens at most one alert per (rule, asset), or per (rule,
+ * machine | line | device) with `groupBy`. Channels say
  * where notifications go; secrets are named by environment variable, never written here.
  */
 import { z } from 'zod';
@@ -83,6 +84,9 @@ export const escalationSchema = z.strictObject({
   channels: z.array(id).default([]).describe('Also notify these channels.'),
 });
 
+export const GROUP_BY = ['asset', 'machine', 'line', 'device'] as const;
+export type GroupBy = (typeof GROUP_BY)[number];
+
 const TRANSITIONS = ['open', 'reopen', 'escalate', 'acknowledged', 'resolved', 'closed'] as const;
 export type Transition = (typeof TRANSITIONS)[number];
 
@@ -100,6 +104,15 @@ export const ruleSchema = z.strictObject({
     .default('all')
     .describe('Asset path prefixes (site, site/line, site/line/machine, …/sensor) or "all".'),
   condition: conditionSchema,
+  groupBy: z
+    .enum(GROUP_BY, {
+      error: (iss) =>
+        `groupBy ${JSON.stringify(iss.input)} is not one of ${GROUP_BY.join(' | ')}: asset = one alert per series (default), machine / line = per asset path, device = per publishing device or gateway`,
+    })
+    .default('asset')
+    .describe(
+      'One alert per series (asset, the default), or per machine, line or publishing device: the group alert is open while any member holds the condition; for stale, while the whole group is silent, and a member silent on its own gets its own alert.',
+    ),
   severity: z.enum(SEVERITIES).default('warning'),
   for: duration().default(0).describe('Minimum duration the condition holds before opening.'),
   clearFor: duration()

@@ -49,6 +49,16 @@ describe('alert configuration', () => {
     ).toMatch(/^channels\.0\.passwordEnv: an environment variable name/);
   });
 
+  it('groupBy defaults to one alert per asset and names the choices for a bad value', () => {
+    expect(alertsSchema.parse({ rules: [rule({})] }).rules[0]!.groupBy).toBe('asset');
+    expect(alertsSchema.parse({ rules: [rule({ groupBy: 'device' })] }).rules[0]!.groupBy).toBe(
+      'device',
+    );
+    expect(issues({ rules: [rule({ groupBy: 'gateway' })] })).toEqual([
+      'rules.0.groupBy: groupBy "gateway" is not one of asset | machine | line | device: asset = one alert per series (default), machine / line = per asset path, device = per publishing device or gateway',
+    ]);
+  });
+
   it('the example plant carries default rules over derived and raw signals', () => {
     const model = loadPlantModel('examples/plant.yaml');
     const ids = model.alerts.rules.map((r) => r.id);
@@ -64,6 +74,8 @@ describe('alert configuration', () => {
     const zoneC = model.alerts.rules.find((r) => r.id === 'vibration-zone-c')!;
     expect(zoneC.condition).toEqual({ type: 'above', threshold: 3, clear: 3 });
     expect(zoneC.for).toBe(600_000);
+    // A gateway outage pages once, not once per sensor it carries.
+    expect(model.alerts.rules.find((r) => r.id === 'sensor-stale')!.groupBy).toBe('device');
   });
 
   it('matches series by derived kind or suffix, raw sensor kind, and asset prefix', () => {
