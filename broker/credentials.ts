@@ -62,6 +62,12 @@ const digest = (secret: string) => createHash('sha256').update(secret).digest();
 export type LoginResult =
   { result: 'ok'; secretHash: string } | { result: 'unknown' } | { result: 'wrong' };
 
+/**
+ * Changes run as IMMEDIATE transactions: the CLI changes credentials while the broker commits
+ * readings from another process, and a deferred transaction that reads first would fail with
+ * SQLITE_BUSY whenever a commit lands between its read and its write (most of the time under
+ * ingest load, measured), where an immediate one waits for the lock (busy_timeout).
+ */
 export class DeviceCredentials {
   private readonly verified = new Map<string, { stored: string; digest: Buffer }>();
   private readonly getStmt: Database.Statement<[string], { secret_hash: string; disabled: number }>;
@@ -74,20 +80,22 @@ export class DeviceCredentials {
   async issue(device: string, audit?: AuditBy): Promise<string> {
     const secret = newSecret();
     const hash = await hashSecret(secret);
-    this.db.transaction(() => {
-      const existed = this.getStmt.get(device);
-      this.db
-        .prepare(
-          'INSERT INTO devices(id, secret_hash, created) VALUES (?, ?, ?) ON CONFLICT(id) DO UPDATE SET secret_hash = excluded.secret_hash, created = excluded.created, disabled = 0',
-        )
-        .run(device, hash, Date.now());
-      audit?.trail.append({
-        actor: audit.actor,
-        action: existed ? 'device.rotate' : 'device.add',
-        subject: device,
-        detail: existed?.disabled ? { reenabled: true } : {},
-      });
-    })();
+    this.db
+      .transaction(() => {
+        const existed = this.getStmt.get(device);
+        this.db
+          .prepare(
+            'INSERT INTO devices(id, secret_hash, created) VALUES (?, ?, ?) ON CONFLICT(id) DO UPDATE SET secret_hash = excluded.secret_hash, created = excluded.created, disabled = 0',
+          )
+          .run(device, hash, Date.now());
+        audit?.trail.append({
+          actor: audit.actor,
+          action: existed ? 'device.rotate' : 'device.add',
+          subject: device,
+          detail: existed?.disabled ? { reenabled: true } : {},
+        });
+      })
+      .immediate();
     this.verified.delete(device);
     return secret;
   }
@@ -137,18 +145,20 @@ export class DeviceCredentials {
 
   /** Disables the device's secret and its certificate login; false when already disabled. */
   disable(device: string, audit?: AuditBy): boolean {
-    const changed = this.db.transaction(() => {
-      // A device that logs in by certificate only has no row yet: insert a disabled one.
-      const res = this.db
-        .prepare(
-          `INSERT INTO devices(id, secret_hash, created, disabled) VALUES (?, '', ?, 1)
+    const changed = this.db
+      .transaction(() => {
+        // A device that logs in by certificate only has no row yet: insert a disabled one.
+        const res = this.db
+          .prepare(
+            `INSERT INTO devices(id, secret_hash, created, disabled) VALUES (?, '', ?, 1)
            ON CONFLICT(id) DO UPDATE SET disabled = 1 WHERE disabled = 0`,
-        )
-        .run(device, Date.now());
-      if (res.changes > 0)
-        audit?.trail.append({ actor: audit.actor, action: 'device.remove', subject: device });
-      return res.changes > 0;
-    })();
+          )
+          .run(device, Date.now());
+        if (res.changes > 0)
+          audit?.trail.append({ actor: audit.actor, action: 'device.remove', subject: device });
+        return res.changes > 0;
+      })
+      .immediate();
     this.verified.delete(device);
     return changed;
   }

@@ -146,12 +146,17 @@ export class DeviceSessions {
       `closed MQTT session of client "${client.id}" (device ${device}): ${WHY[reason]}`,
     );
     try {
-      this.ctx.audit.append({
-        actor: 'system',
-        action: 'device.session_closed',
-        subject: device,
-        detail: { clientId: client.id, reason, login: identity.login.kind },
-      });
+      // IMMEDIATE: the chain head is read then written, and the CLI appends from another process.
+      this.ctx.credentials.db
+        .transaction(() =>
+          this.ctx.audit.append({
+            actor: 'system',
+            action: 'device.session_closed',
+            subject: device,
+            detail: { clientId: client.id, reason, login: identity.login.kind },
+          }),
+        )
+        .immediate();
     } catch (err) {
       // The session is closed regardless; the log line above names it.
       this.ctx.log.error(

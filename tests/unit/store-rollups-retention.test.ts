@@ -481,6 +481,7 @@ describe('migrations', () => {
         'cursors',
         'dead_letters',
         'devices',
+        'devices_version',
         'log',
         'operator_checkpoints',
         'rollup_1m',
