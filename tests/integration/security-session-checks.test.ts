@@ -3,7 +3,8 @@
  * broker's idle poll can be switched off: then only traffic can reveal a removal or rotation,
  * and each test shows which packet does. Credentials change through a second SQLite connection
  * with the CLI's own code (DeviceCredentials), as `plantpulse devices remove|rotate` would from
- * its process. Transports: plain TCP, mutual TLS (certificate login) and WebSocket.
+ * its process. Transports: plain TCP, mutual TLS (certificate login) and WebSocket; the will
+ * of a revoked session is refused like any other PUBLISH.
  */
 import type Database from 'better-sqlite3';
 import type { MqttClient } from 'mqtt';
@@ -20,6 +21,7 @@ import {
   metricValue,
   minuteAgo,
   startInProcess,
+  waitFor,
   type InProcess,
 } from './support/harness.js';
 
@@ -127,6 +129,30 @@ describe('with the idle poll off, the next packet reveals a change made by anoth
   });
 });
 
+describe('the will of a revoked session', () => {
+  it('is not published: the will goes through the same check as any PUBLISH', async () => {
+    env.secrets.gw1 = await cli.issue('gw1');
+    const t = minuteAgo(4);
+    const c = track(
+      await connectDevice(env, 'gw1', {
+        clientId: 'gw1-will',
+        will: { topic: 'plants/t/l1/m1/temp', payload: Buffer.from(reading(t, 21)), qos: 1 },
+      }),
+    );
+    const messagesIn = async () =>
+      metricValue(await env.pp.metrics.registry.metrics(), 'plantpulse_mqtt_messages_in_total');
+    const before = await messagesIn();
+    expect(cli.disable('gw1')).toBe(true);
+    const closed = closedBy(c);
+    publishWatchingAck(c, 'plants/t/l1/m1/power', reading(t, 5));
+    await closed;
+    // Both reached the hook: the refused PUBLISH, then the will Aedes tries as the session ends.
+    await waitFor(async () => (await messagesIn()) === before + 2, 'the will to be tried');
+    expect(await stored('t/l1/m1/temp', t)).toBe(0);
+    expect(await stored('t/l1/m1/power', t)).toBe(0);
+  });
+});
+
 describe('certificate and WebSocket sessions', () => {
   it('a rotation ends the password session over WebSocket, not the certificate session; a removal ends that too', async () => {
     const t = minuteAgo(3);
@@ -168,6 +194,6 @@ describe('certificate and WebSocket sessions', () => {
     const text = await env.pp.metrics.registry.metrics();
     const count = (r: string) =>
       metricValue(text, 'plantpulse_mqtt_sessions_revoked_total', `reason="${r}"`);
-    expect([count('device_removed'), count('secret_rotated')]).toEqual([2, 2]);
+    expect([count('device_removed'), count('secret_rotated')]).toEqual([3, 2]);
   });
 });
