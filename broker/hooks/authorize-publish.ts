@@ -12,6 +12,9 @@
  *
  * Disk full (SQLITE_FULL) is the same path: the commit fails, nothing is acknowledged, the device
  * resends until space returns; CommitFailureLog keeps that episode to a few log lines.
+ *
+ * A device removed or rotated since its CONNECT is refused here before anything is decoded: no
+ * PUBACK, nothing stored, the connection closed (broker/sessions.ts checks once per loop turn).
  */
 import type { Client, PublishPacket } from 'aedes';
 import type { DeadLetterRow, LogRow } from '../../store/log-writer.js';
