@@ -21,6 +21,7 @@ import { startPlantPulse, type RunningPlantPulse } from '../runtime/plantpulse.j
 import { makePki } from '../security/testkit/pki.js';
 import { ApiTokens } from '../security/tokens.js';
 import { writeBenchFile, type Figure } from './lib/figures.js';
+import { sessionCheckFigures } from './lib/session-check.js';
 
 const API_REQUESTS = 4_000;
 const API_CONCURRENCY = 16;
@@ -221,6 +222,8 @@ async function main(): Promise<void> {
           base,
         ),
       );
+      // What the live-session credential check (broker/sessions.ts) adds per PUBLISH.
+      figures.push(...(await sessionCheckFigures(secured, 'gw1')));
     } finally {
       await secured.stop();
       await open.stop();

@@ -15,6 +15,8 @@ import { deviceFromCertificate, tlsServerOptions } from './tls.js';
 import { authenticateHook } from './hooks/authenticate.js';
 import { authorizePublishHook } from './hooks/authorize-publish.js';
 import { authorizeSubscribeHook } from './hooks/authorize-subscribe.js';
+import { authorizeForwardHook } from './hooks/authorize-forward.js';
+import { DeviceSessions } from './sessions.js';
 import { guardPacketSize } from './packet-size.js';
 
 export interface BrokerOptions {
@@ -53,6 +55,8 @@ export function transportOptions(
 
 export class EmbeddedBroker {
   readonly aedes: Aedes;
+  /** Live device sessions; closes those whose credentials are removed or rotated. */
+  readonly sessions: DeviceSessions;
   private server: Server | undefined;
   private readonly sockets = new Set<Socket>();
   private readonly listeners: Listener[] = [];
@@ -63,10 +67,12 @@ export class EmbeddedBroker {
     private readonly ctx: BrokerContext,
     private readonly opts: BrokerOptions,
   ) {
+    this.sessions = new DeviceSessions(ctx);
     this.aedes = new Aedes({
       authenticate: authenticateHook(ctx),
-      authorizePublish: authorizePublishHook(ctx),
-      authorizeSubscribe: authorizeSubscribeHook(ctx),
+      authorizePublish: authorizePublishHook(ctx, this.sessions),
+      authorizeSubscribe: authorizeSubscribeHook(ctx, this.sessions),
+      authorizeForward: authorizeForwardHook(ctx, this.sessions),
       connectTimeout: opts.connectTimeoutMs,
       keepaliveLimit: opts.keepaliveLimitSeconds,
       // Device ids are up to 64 characters and gateways often add a suffix.
@@ -87,6 +93,7 @@ export class EmbeddedBroker {
   async start(): Promise<number> {
     // Aedes 1.x sets up its persistence and emitter here; until then it never answers CONNECT.
     await this.aedes.listen();
+    this.sessions.start(this.aedes);
     if (this.opts.tcp !== false) this.ports.tcp = await this.startTcp();
     if (this.opts.tls) {
       const certDevices = this.ctx.certDevices;
@@ -174,6 +181,7 @@ export class EmbeddedBroker {
 
   /** Stops accepting, closes client connections, then closes Aedes. */
   async stop(): Promise<void> {
+    this.sessions.stop();
     const server = this.server;
     this.server = undefined;
     if (server) {

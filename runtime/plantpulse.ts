@@ -112,6 +112,7 @@ export async function startPlantPulse(opts: StartOptions): Promise<RunningPlantP
       credentials,
       metrics,
       log: log.child({ component: 'broker' }),
+      audit: store.audit,
       identities: new WeakMap(),
       certDevices: new WeakMap(),
     };

@@ -71,7 +71,11 @@ interface Row {
   revoked: number | null;
 }
 
-/** The api_tokens table (migration 5). Every change is written to the audit trail in the same transaction. */
+/**
+ * The api_tokens table (migration 5). Every change is written to the audit trail in the same
+ * transaction, an IMMEDIATE one so that it waits for a busy broker's commits instead of failing
+ * (see DeviceCredentials).
+ */
 export class ApiTokens {
   private readonly byHash: Database.Statement<[string], { name: string; role: string }>;
 
@@ -89,43 +93,47 @@ export class ApiTokens {
     checkTokenName(name);
     const r = checkRole(role);
     const secret = newToken();
-    this.db.transaction(() => {
-      const existing = this.db
-        .prepare('SELECT revoked FROM api_tokens WHERE name = ?')
-        .get(name) as { revoked: number | null } | undefined;
-      if (existing && existing.revoked === null && !opts.replace) {
-        throw new TokenError(
-          `a token named "${name}" already exists; revoke it first or choose another name`,
-        );
-      }
-      this.db
-        .prepare(
-          `INSERT INTO api_tokens (name, role, hash, created, revoked) VALUES (?, ?, ?, ?, NULL)
+    this.db
+      .transaction(() => {
+        const existing = this.db
+          .prepare('SELECT revoked FROM api_tokens WHERE name = ?')
+          .get(name) as { revoked: number | null } | undefined;
+        if (existing && existing.revoked === null && !opts.replace) {
+          throw new TokenError(
+            `a token named "${name}" already exists; revoke it first or choose another name`,
+          );
+        }
+        this.db
+          .prepare(
+            `INSERT INTO api_tokens (name, role, hash, created, revoked) VALUES (?, ?, ?, ?, NULL)
            ON CONFLICT(name) DO UPDATE SET role = excluded.role, hash = excluded.hash,
              created = excluded.created, revoked = NULL`,
-        )
-        .run(name, r, hashToken(secret), Date.now());
-      this.audit.append({
-        actor,
-        action: existing && existing.revoked === null ? 'token.rotate' : 'token.add',
-        subject: name,
-        detail: { role: r },
-      });
-    })();
+          )
+          .run(name, r, hashToken(secret), Date.now());
+        this.audit.append({
+          actor,
+          action: existing && existing.revoked === null ? 'token.rotate' : 'token.add',
+          subject: name,
+          detail: { role: r },
+        });
+      })
+      .immediate();
     return secret;
   }
 
   /** Revokes a token at once: the next request with it gets 401. */
   revoke(name: string, actor: string): void {
-    this.db.transaction(() => {
-      const res = this.db
-        .prepare('UPDATE api_tokens SET revoked = ? WHERE name = ? AND revoked IS NULL')
-        .run(Date.now(), name);
-      if (res.changes === 0) {
-        throw new TokenError(`no active token named "${name}" (see: plantpulse tokens list)`);
-      }
-      this.audit.append({ actor, action: 'token.revoke', subject: name });
-    })();
+    this.db
+      .transaction(() => {
+        const res = this.db
+          .prepare('UPDATE api_tokens SET revoked = ? WHERE name = ? AND revoked IS NULL')
+          .run(Date.now(), name);
+        if (res.changes === 0) {
+          throw new TokenError(`no active token named "${name}" (see: plantpulse tokens list)`);
+        }
+        this.audit.append({ actor, action: 'token.revoke', subject: name });
+      })
+      .immediate();
   }
 
   /**
@@ -139,28 +147,30 @@ export class ApiTokens {
       );
     }
     const hash = hashToken(secret);
-    return this.db.transaction(() => {
-      const row = this.db
-        .prepare('SELECT role, hash, revoked FROM api_tokens WHERE name = ?')
-        .get(name) as { role: string; hash: string; revoked: number | null } | undefined;
-      if (row && row.hash === hash && row.role === role && row.revoked === null) {
-        return 'unchanged' as const;
-      }
-      this.db
-        .prepare(
-          `INSERT INTO api_tokens (name, role, hash, created, revoked) VALUES (?, ?, ?, ?, NULL)
+    return this.db
+      .transaction(() => {
+        const row = this.db
+          .prepare('SELECT role, hash, revoked FROM api_tokens WHERE name = ?')
+          .get(name) as { role: string; hash: string; revoked: number | null } | undefined;
+        if (row && row.hash === hash && row.role === role && row.revoked === null) {
+          return 'unchanged' as const;
+        }
+        this.db
+          .prepare(
+            `INSERT INTO api_tokens (name, role, hash, created, revoked) VALUES (?, ?, ?, ?, NULL)
            ON CONFLICT(name) DO UPDATE SET role = excluded.role, hash = excluded.hash,
              created = excluded.created, revoked = NULL`,
-        )
-        .run(name, role, hash, Date.now());
-      this.audit.append({
-        actor,
-        action: 'token.bootstrap',
-        subject: name,
-        detail: { role, source: 'PLANTPULSE_BOOTSTRAP_ADMIN_TOKEN' },
-      });
-      return 'created' as const;
-    })();
+          )
+          .run(name, role, hash, Date.now());
+        this.audit.append({
+          actor,
+          action: 'token.bootstrap',
+          subject: name,
+          detail: { role, source: 'PLANTPULSE_BOOTSTRAP_ADMIN_TOKEN' },
+        });
+        return 'created' as const;
+      })
+      .immediate();
   }
 
   /** The principal of a presented secret, or undefined when unknown or revoked. */

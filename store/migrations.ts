@@ -145,6 +145,26 @@ export const MIGRATIONS: Migration[] = [
       );
     `,
   },
+  {
+    version: 6,
+    name: 'device credential change counter',
+    sql: `
+      -- Bumped by every change to a device's credentials, whichever process or tool makes it
+      -- (the CLI writes the data dir directly). The running broker polls this one row to close
+      -- live MQTT sessions of removed or rotated devices (broker/credential-watch.ts).
+      CREATE TABLE devices_version (
+        id       INTEGER PRIMARY KEY CHECK (id = 1),
+        version  INTEGER NOT NULL
+      );
+      INSERT INTO devices_version(id, version) VALUES (1, 0);
+      CREATE TRIGGER devices_changed_insert AFTER INSERT ON devices
+        BEGIN UPDATE devices_version SET version = version + 1 WHERE id = 1; END;
+      CREATE TRIGGER devices_changed_update AFTER UPDATE ON devices
+        BEGIN UPDATE devices_version SET version = version + 1 WHERE id = 1; END;
+      CREATE TRIGGER devices_changed_delete AFTER DELETE ON devices
+        BEGIN UPDATE devices_version SET version = version + 1 WHERE id = 1; END;
+    `,
+  },
 ];
 
 export function migrate(db: Database.Database): { from: number; to: number } {

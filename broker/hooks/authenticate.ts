@@ -47,10 +47,15 @@ export function authenticateHook(ctx: BrokerContext) {
       return done(refuse(5, 'unknown device'), null);
     }
     ctx.credentials
-      .check(username, password?.toString('utf8') ?? '')
-      .then((result) => {
-        if (result === 'ok') {
-          ctx.identities.set(client, { device });
+      .login(username, password?.toString('utf8') ?? '')
+      .then((login) => {
+        const { result } = login;
+        if (login.result === 'ok') {
+          // The matched hash stays with the session: broker/sessions.ts closes it once that changes.
+          ctx.identities.set(client, {
+            device,
+            login: { kind: 'password', secretHash: login.secretHash },
+          });
           return done(null, true);
         }
         ctx.metrics.authFailures.inc({
@@ -94,6 +99,6 @@ function certLogin(
     );
     return done(refuse(5, reason ?? 'not authorized'), null);
   }
-  ctx.identities.set(client, { device });
+  ctx.identities.set(client, { device, login: { kind: 'certificate' } });
   done(null, true);
 }

@@ -12,13 +12,17 @@
  *
  * Disk full (SQLITE_FULL) is the same path: the commit fails, nothing is acknowledged, the device
  * resends until space returns; CommitFailureLog keeps that episode to a few log lines.
+ *
+ * A device removed or rotated since its CONNECT is refused here before anything is decoded: no
+ * PUBACK, nothing stored, the connection closed (broker/sessions.ts checks once per loop turn).
  */
 import type { Client, PublishPacket } from 'aedes';
 import type { DeadLetterRow, LogRow } from '../../store/log-writer.js';
 import { SINK_TOPIC, type BrokerContext } from '../context.js';
+import type { DeviceSessions } from '../sessions.js';
 import { CommitFailureLog } from './commit-failures.js';
 
-export function authorizePublishHook(ctx: BrokerContext) {
+export function authorizePublishHook(ctx: BrokerContext, sessions: DeviceSessions) {
   const { metrics } = ctx;
   const failures = new CommitFailureLog(ctx.log);
   return (
@@ -38,6 +42,10 @@ export function authorizePublishHook(ctx: BrokerContext) {
     }
     metrics.messagesIn.inc();
     const identity = ctx.identities.get(client);
+    if (identity && !sessions.admits(identity)) {
+      // Removed or rotated since CONNECT: no PUBACK, Aedes closes the connection (broker/sessions.ts).
+      return done(new Error(`device credentials revoked: ${identity.device?.id}`));
+    }
     const payload = Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload);
     const topic = packet.topic;
 

@@ -5,6 +5,7 @@
  */
 import type { Client, Subscription } from 'aedes';
 import type { BrokerContext } from '../context.js';
+import type { DeviceSessions } from '../sessions.js';
 
 /** True when every topic that `filter` can match lies under `prefix`. */
 export function filterWithin(prefix: string, filter: string): boolean {
@@ -29,7 +30,7 @@ export function filterReaches(filter: string, prefix: string): boolean {
   return f.length >= p.length;
 }
 
-export function authorizeSubscribeHook(ctx: BrokerContext) {
+export function authorizeSubscribeHook(ctx: BrokerContext, sessions: DeviceSessions) {
   const devices = [...ctx.index.devices.values()];
   /** Within its own prefix, and not into the prefix of a more specific device nested below it. */
   const mayRead = (own: { id: string; prefix: string }, filter: string) =>
@@ -49,6 +50,8 @@ export function authorizeSubscribeHook(ctx: BrokerContext) {
   ): void => {
     if (!client) return done(null, sub);
     const identity = ctx.identities.get(client);
+    // Removed or rotated since CONNECT: refused, and the session is being closed (broker/sessions.ts).
+    if (identity && !sessions.admits(identity)) return done(null, null);
     const allowed = sub.topic.startsWith('$')
       ? false
       : identity?.device

@@ -51,7 +51,7 @@ export function registerDevices(program: Command): void {
   devices
     .command('remove')
     .description(
-      'disable the credentials of a device: its password and client certificate stop working at its next connection (audited)',
+      'disable the credentials of a device: its password and client certificate stop working, and a running PlantPulse closes its open MQTT sessions within a second (audited)',
     )
     .requiredOption('-d, --data-dir <dir>', 'data directory of the PlantPulse instance')
     .requiredOption('--device <id>', 'device id (its MQTT user name)')
@@ -65,6 +65,40 @@ export function registerDevices(program: Command): void {
           );
         }
         process.stdout.write(`Removed the credentials of device "${opts.device}".\n`);
+      } finally {
+        db.close();
+      }
+    });
+
+  devices
+    .command('rotate')
+    .description(
+      'replace the secret of a device that has credentials; the old secret stops working and a running PlantPulse closes sessions that logged in with it within a second (audited). Prints the new secret once, as the last line',
+    )
+    .requiredOption('-d, --data-dir <dir>', 'data directory of the PlantPulse instance')
+    .requiredOption('--device <id>', 'device id (its MQTT user name)')
+    .action(async (opts: { dataDir: string; device: string }) => {
+      const db = openDatabase(opts.dataDir, { durability: 'full' });
+      try {
+        const creds = new DeviceCredentials(db);
+        const now = creds.current(opts.device);
+        // Rotating must never bring back a removed device or create one from a typo: that is `add`.
+        if (!now || now.disabled) {
+          const why = now ? 'was removed' : 'has no secret';
+          throw new CliError(
+            `device "${opts.device}" ${why}; nothing to rotate (to give it a secret: plantpulse devices add --device ${opts.device})`,
+          );
+        }
+        const secret = await creds.issue(opts.device, {
+          trail: new AuditTrail(db),
+          actor: cliActor(),
+        });
+        process.stdout.write(
+          `Rotated the secret of device "${opts.device}"; the old one no longer works.\n` +
+            `MQTT user name: ${opts.device}\n` +
+            'The new secret (MQTT password) is shown once and stored only as a hash; keep it now:\n' +
+            `${secret}\n`,
+        );
       } finally {
         db.close();
       }

@@ -1,9 +1,11 @@
 /**
  * The operator's side of API security, through the real `plantpulse` CLI and a running
  * PlantPulse child: the bootstrap admin token, `tokens add/list/revoke` taking effect on the
- * running server, audited `devices add/remove`, and `audit verify` catching an edited or a
- * removed row of the audit trail in the SQLite file.
+ * running server (also on a connection kept alive from before a revocation), audited
+ * `devices add/remove`, and `audit verify` catching an edited or a removed row of the audit
+ * trail in the SQLite file.
  */
+import { Agent, get as httpGet } from 'node:http';
 import { userInfo } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -94,6 +96,32 @@ describe('tokens on a running PlantPulse', () => {
       ['token.revoke', actor],
       ['token.add', actor],
     ]);
+  });
+
+  it('a revoked token fails on an HTTP connection kept alive from before the revocation', async () => {
+    const secret = lastLine(
+      runCli(['tokens', 'add', '-d', dataDir, '--name', 'dash', '--role', 'viewer']).stdout,
+    );
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+    const get = () =>
+      new Promise<{ status: number; reused: boolean }>((resolve, reject) => {
+        const req = httpGet(
+          `${pp.httpUrl}/api/v1/stats`,
+          { agent, headers: { authorization: `Bearer ${secret}` } },
+          (res) => {
+            res.resume();
+            res.on('end', () => resolve({ status: res.statusCode!, reused: req.reusedSocket }));
+          },
+        );
+        req.on('error', reject);
+      });
+    try {
+      expect(await get()).toEqual({ status: 200, reused: false });
+      expect(runCli(['tokens', 'revoke', '-d', dataDir, '--name', 'dash']).status).toBe(0);
+      expect(await get()).toEqual({ status: 401, reused: true });
+    } finally {
+      agent.destroy();
+    }
   });
 
   it('devices add and remove are audited, and a removed device can no longer connect', async () => {

@@ -497,6 +497,7 @@ describe('migrations', () => {
         'cursors',
         'dead_letters',
         'devices',
+        'devices_version',
         'log',
         'operator_checkpoints',
         'rollup_1m',
