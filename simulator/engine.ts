@@ -138,7 +138,7 @@ export class Simulation {
       index.model.mqtt.topicTemplate,
       this.from,
       this.to,
-      this.opts.malformed ?? 10,
+      opts.malformed ?? 10,
       rng.fork('malformed'),
     );
   }
