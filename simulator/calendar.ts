@@ -61,3 +61,8 @@ export function localDays(
   }
   return out;
 }
+
+/** Planned events fall on whole minutes, as on a planner's or an operator's clock. */
+export function floorMin(t: number): number {
+  return Math.floor(t / 60_000) * 60_000;
+}

@@ -3,11 +3,13 @@
  * reports at a time — clean signal, plus measurement noise, plus any anomaly window, clamped
  * to the valid range and rounded as a transmitter would.
  */
-import type { SensorInfo } from '../config/plant-index.js';
+import type { PlantIndex, SensorInfo } from '../config/plant-index.js';
 import type { AnomalyWindow } from './faults/anomalies.js';
 import { applyAnomaly } from './faults/anomalies.js';
+import type { TransportPlan } from './faults/transport.js';
 import { hashGauss, strHash } from './prng.js';
 import { declaredRange, toDeclared } from './profiles.js';
+import { canPublish } from './publishable.js';
 import type { EnergyCounter } from './signals/counter.js';
 import type { MachineSignal } from './signals/power.js';
 import { ControlLoop, loadFollower, usesControlLoop } from './signals/process.js';
@@ -39,6 +41,43 @@ export interface SourceDeps {
   seed: number;
   from: number;
   waveformSamples: number;
+}
+
+/** What the sources of a run are built from: its planned signals, meters, wear and clock skew. */
+export interface PlantSignals {
+  seed: number;
+  from: number;
+  /** No scalar sensor is sampled faster than this (0 = native intervals). */
+  resolutionMs: number;
+  waveformSamples: number;
+  machines: Map<string, MachineSignal>;
+  counters: EnergyCounter[];
+  degradations: Degradation[];
+  clockSkew: TransportPlan['clockSkew'];
+}
+
+/** A source for every sensor a client may publish, in plant-model order. */
+export function buildSources(index: PlantIndex, p: PlantSignals): SensorSource[] {
+  const counterBySensor = new Map(p.counters.map((c) => [c.sensor.path, c]));
+  const degBySensor = new Map(p.degradations.flatMap((d) => d.sensors.map((s) => [s, d] as const)));
+  const out: SensorSource[] = [];
+  for (const s of index.sensors) {
+    if (!canPublish(s.device, index)) continue;
+    // A waveform block is one capture at its own sample rate: resolution does not thin it.
+    const interval = s.kind === 'waveform' ? s.intervalMs : Math.max(s.intervalMs, p.resolutionMs);
+    const minTs = Math.max(index.earliestMs, s.sinceMs ?? 0);
+    const src = buildSource(s, interval, minTs, {
+      machine: p.machines.get(`${s.site}/${s.line}/${s.machine}`)!,
+      counter: counterBySensor.get(s.path),
+      degradation: degBySensor.get(s.path),
+      seed: p.seed,
+      from: p.from,
+      waveformSamples: p.waveformSamples,
+    });
+    if (p.clockSkew && s.device === p.clockSkew.device) src.skewMs = p.clockSkew.offsetMs;
+    out.push(src);
+  }
+  return out;
 }
 
 export function buildSource(

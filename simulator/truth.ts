@@ -5,13 +5,14 @@
  * Key order is fixed by construction, so the JSON is byte-stable for a seed.
  */
 import { localDays } from './calendar.js';
-import type { Simulation, StreamStats } from './engine.js';
+import type { Simulation } from './engine.js';
 import type { AnomalyWindow } from './faults/anomalies.js';
 import type { TransportPlan } from './faults/transport.js';
 import type { BatchPlan } from './schedule.js';
 import type { CounterEvent } from './signals/counter.js';
 import { WMS_PER_KWH } from './signals/piecewise.js';
 import type { Degradation } from './signals/vibration.js';
+import type { StreamStats } from './stream-stats.js';
 
 export const TRUTH_VERSION = 1;
 

@@ -5,7 +5,7 @@
  * last changes and a reading looks up the context in force at its own timestamp.
  * Context 0 is "between batches"; phases get 1, 2, ... in the order the line first reports them.
  */
-import { CONTEXTS } from './detector.js';
+import { CONTEXTS } from './phase-profile.js';
 
 /** Changes kept per line: more than the phases of two batches. */
 const KEEP = 24;

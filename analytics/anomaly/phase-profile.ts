@@ -5,10 +5,10 @@
  * phase's bin is unlearnt the first `settleMs` after the change withhold level, seasonal, drift
  * and variance evidence (regime changes between phases are normal). Mutates the `p*` arrays.
  */
-import type { DetectorState } from './detector.js';
 import { ASSIGN_Z, SIGMA_PER_MAD, type Evidence } from './robust.js';
 import { SEASON_ALPHA } from './seasonal.js';
 import type { DetectorSettings } from './settings.js';
+import type { DetectorState } from './state.js';
 
 /** Batch contexts: 0 = between batches, 1.. = phases in the order the line first reported them. */
 export const CONTEXTS = 8;
@@ -17,6 +17,28 @@ const PHASE_BIN_MIN = [2, 5, 10, 20, 40, 80, 160];
 export const PHASE_BINS = PHASE_BIN_MIN.length + 1;
 /** Batches a bin needs before it decides the level evidence on its own. */
 const PHASE_AUTHORITY = 3;
+/** How far a reading may precede its batch phase's start event and still belong to the phase. */
+export const CONTEXT_TOLERANCE = 120_000;
+
+/**
+ * The sensor's line entered batch context `ctx` at event time `ts` (a phase began, or the batch
+ * ended: context 0). Called by the operator in log order, before the readings that follow.
+ */
+export function enterContext(st: DetectorState, ctx: number, ts: number): void {
+  const c = Math.max(0, Math.min(CONTEXTS - 1, ctx));
+  st.ctx = c;
+  st.ctxTs = ts;
+}
+
+/**
+ * Within settleMs of a batch phase change a new level is expected. A reading up to
+ * CONTEXT_TOLERANCE before the phase began counts too: the operator enters a phase that early.
+ */
+export function inSettle(st: DetectorState, s: DetectorSettings, ts: number): boolean {
+  return (
+    s.phaseAware && st.ctx >= 0 && ts >= st.ctxTs - CONTEXT_TOLERANCE && ts - st.ctxTs < s.settleMs
+  );
+}
 
 function phaseBin(elapsedMs: number): number {
   const m = elapsedMs / 60_000;
@@ -25,20 +47,19 @@ function phaseBin(elapsedMs: number): number {
   return b;
 }
 
-/**
- * One reading at event time `ts`. `ambiguous`: the reading precedes its phase's start event by
- * less than the context tolerance, so it is judged against neither phase and teaches neither.
- */
+/** One reading at event time `ts`: explains or decides evidence in `ev`, then learns the reading. */
 export function phaseStep(
   st: DetectorState,
   s: DetectorSettings,
   ts: number,
   x: number,
   floor: number,
-  ambiguous: boolean,
   ev: Evidence,
 ): void {
-  if (ambiguous) {
+  // A reading before its phase's start event (by at most CONTEXT_TOLERANCE: the operator enters
+  // a phase no earlier) is ambiguous: gateway and MES clocks disagree by a minute or two, so it
+  // may show either level. It is judged against neither and teaches neither.
+  if (s.phaseAware && st.ctx >= 0 && ts < st.ctxTs) {
     withhold(ev);
     return;
   }

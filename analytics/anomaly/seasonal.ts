@@ -4,8 +4,8 @@
  * usual level") and explains level evidence that a bucket has seen often enough (shift starts,
  * day/night setbacks). Mutates the detector state's `s*` arrays.
  */
-import type { DetectorState } from './detector.js';
 import { SIGMA_PER_MAD, type Evidence } from './robust.js';
+import type { DetectorState } from './state.js';
 
 /** Hour-of-week buckets; 24 hour-of-day buckets follow them in the same arrays. */
 export const BUCKETS = 168;

@@ -4,6 +4,8 @@
  * other, and a gateway that loses its uplink, buffers, and flushes its backlog late. (A device
  * with a skewed clock is applied at generation time, where the timestamps are written.)
  */
+import type { PlantIndex } from '../../config/plant-index.js';
+import { floorMin } from '../calendar.js';
 import type { Rng } from '../prng.js';
 import type { SimEvent, SimMessage } from '../stream.js';
 
@@ -19,6 +21,45 @@ export interface TransportStats {
   duplicateReadings: number;
   reordered: number;
   offlineHeld: number;
+}
+
+export interface TransportOptions {
+  /** Duplicates, reordering, an offline gateway and a clock-skewed device (default on). */
+  transportFaults?: boolean;
+  /** Where the gateway outage starts (fraction of the run) and how long it lasts. */
+  offline?: { startFrac: number; durationMs: number };
+}
+
+/**
+ * One gateway goes offline (by default at 45 % of the run, for 2 % of it: 2 min to 2 h) and
+ * another device's clock runs 90 s slow; both among the devices that publish.
+ */
+export function planTransport(
+  index: PlantIndex,
+  from: number,
+  to: number,
+  opts: TransportOptions,
+  rng: Rng,
+): TransportPlan {
+  const on = opts.transportFaults ?? true;
+  const span = to - from;
+  const devices = [...new Set(index.sensors.map((s) => s.device).filter((d): d is string => !!d))];
+  const offlineDev = on && devices.length > 0 ? rng.pick(devices) : undefined;
+  const skewPool = devices.filter((d) => d !== offlineDev);
+  const skewDev = on && skewPool.length > 0 ? rng.pick(skewPool) : undefined;
+  const off = opts.offline ?? {
+    startFrac: 0.45,
+    durationMs: Math.min(2 * 3_600_000, Math.max(2 * 60_000, span * 0.02)),
+  };
+  const offStart = floorMin(from + span * off.startFrac);
+  return {
+    duplicateRate: on ? 0.002 : 0,
+    reorderRate: on ? 0.002 : 0,
+    offline: offlineDev
+      ? { device: offlineDev, start: offStart, end: Math.min(to, offStart + off.durationMs) }
+      : undefined,
+    clockSkew: skewDev ? { device: skewDev, offsetMs: -90_000 } : undefined,
+  };
 }
 
 /** Wraps the clean stream; `rng` is consumed in stream order, so the result is deterministic. */
