@@ -13,8 +13,13 @@ export const ROLLUP_STEP_ROWS = 2_000;
 /** Expired rows deleted per retention step. */
 export const RETENTION_STEP_ROWS = 2_000;
 
+/** How often live rows are folded in when there is no backlog. */
+export const ROLLUP_INTERVAL_MS = 1_000;
+
 export class LogMaintenance {
   private nextRetention = 0;
+  private lastRollup = -Infinity;
+  private rollupBacklog = false;
 
   constructor(
     private readonly store: Store,
@@ -27,13 +32,24 @@ export class LogMaintenance {
     },
   ) {}
 
-  /** Folds the next rows of the log into the rollups; returns how many it read (0: caught up). */
+  /**
+   * Folds the next rows of the log into the rollups; returns how many it read (0: caught up or
+   * not due). A backlog goes on at once in full steps; live, the few new rows wait for the next
+   * interval, so the worker does not take the write lock for a handful of rows every turn (that
+   * tripled the ingest p50 at 20k msg/s; queries fold the unrolled tail in anyway).
+   */
   rollupStep(): number {
+    const now = (this.opts.now ?? Date.now)();
+    if (!this.rollupBacklog && now - this.lastRollup < ROLLUP_INTERVAL_MS) return 0;
+    this.lastRollup = now;
     try {
       this.opts.beforeWrite();
-      return this.store.rollups.step(ROLLUP_STEP_ROWS);
+      const n = this.store.rollups.step(ROLLUP_STEP_ROWS);
+      this.rollupBacklog = n === ROLLUP_STEP_ROWS;
+      return n;
     } catch (err) {
       this.opts.log.error({ err }, 'rollup step failed; will retry');
+      this.rollupBacklog = false;
       return 0;
     }
   }
