@@ -134,10 +134,15 @@ export class OperatorRunner {
 
   /** Saves every operator's state and position now (shutdown, tests). */
   checkpointAll(): void {
+    this.saveDirty(() => true, Date.now());
+  }
+
+  /** Saves the dirty slots `pick` chooses, each on its own (outside any step transaction). */
+  private saveDirty(pick: (slot: Slot) => boolean, now: number): void {
     for (const slot of this.slots) {
-      if (!slot.dirty) continue;
-      if (this.separate) this.saveSlot(slot, Date.now());
-      else this.store.db.transaction(() => this.saveSlot(slot, Date.now()))();
+      if (!slot.dirty || !pick(slot)) continue;
+      if (this.separate) this.saveSlot(slot, now);
+      else this.store.db.transaction(() => this.saveSlot(slot, now))();
     }
   }
 
@@ -158,11 +163,7 @@ export class OperatorRunner {
    */
   checkpointDue(now = Date.now()): void {
     const every = this.opts.checkpointIntervalMs ?? 0;
-    for (const slot of this.slots) {
-      if (!slot.dirty || now - slot.savedAt < every) continue;
-      if (this.separate) this.saveSlot(slot, now);
-      else this.store.db.transaction(() => this.saveSlot(slot, now))();
-    }
+    this.saveDirty((slot) => now - slot.savedAt >= every, now);
   }
 
   /** Position each operator has consumed up to. */

@@ -3,6 +3,7 @@
  * raw rows or 1-minute rollups), dead letters, and counts.
  */
 import type Database from 'better-sqlite3';
+import { ROLLUP_CURSOR } from './rollups.js';
 
 export interface RawPoint {
   ts: number;
@@ -81,7 +82,7 @@ export class LogQueries {
                   UNION ALL
                   SELECT ts - (ts % @step), 1, value, value, value, value, ts
                   FROM log
-                  WHERE pos > (SELECT COALESCE(MAX(pos), 0) FROM cursors WHERE name = 'rollup_1m')
+                  WHERE pos > (SELECT COALESCE(MAX(pos), 0) FROM cursors WHERE name = '${ROLLUP_CURSOR}')
                     AND +series = @series AND value IS NOT NULL
                     AND ts - (ts % 60000) >= @from AND ts - (ts % 60000) < @to))
       GROUP BY bucket ORDER BY bucket`);
